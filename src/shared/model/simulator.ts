@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { signalShape } from '../signals.ts';
+import { apiVersion, engineeringRange, id } from './common.ts';
+import { MODBUS_AREAS, MODBUS_ORDERS, MODBUS_TYPES } from './device.ts';
+
+/** A simulated point is driven by a signal or holds a constant (writable points keep what is written). */
+const drive = {
+  signal: signalShape.optional(),
+  value: z.union([z.number(), z.string(), z.boolean()]).optional(),
+  updateMs: z.number().int().min(10).default(1000),
+};
+
+const bind = z
+  .object({
+    host: z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$|^localhost$|^0\.0\.0\.0$/, 'bind a 127.x address, localhost or 0.0.0.0').default('127.0.0.1'),
+    /** 0 picks a free port. */
+    port: z.number().int().min(0).max(65535).default(0),
+  })
+  .strict();
+
+const modbusPoint = z
+  .object({
+    name: z.string().min(1),
+    area: z.enum(MODBUS_AREAS),
+    address: z.number().int().min(0).max(65535),
+    type: z.enum(MODBUS_TYPES).default('uint16'),
+    order: z.enum(MODBUS_ORDERS).default('ABCD'),
+    bit: z.number().int().min(0).max(15).optional(),
+    length: z.number().int().min(1).max(125).optional(),
+    ...drive,
+  })
+  .strict();
+
+const opcuaVariable = z
+  .object({
+    /** Browse path below the simulator's root folder, e.g. Capper/Speed. */
+    path: z.string().min(1),
+    dataType: z.enum(['Boolean', 'SByte', 'Byte', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Int64', 'UInt64', 'Float', 'Double', 'String', 'DateTime']),
+    unit: z.string().optional(),
+    range: engineeringRange.optional(),
+    writable: z.boolean().default(false),
+    ...drive,
+  })
+  .strict();
+
+const mqttTopic = z
+  .object({
+    topic: z.string().min(1).regex(/^[^#+]+$/, 'a published topic may not contain wildcards'),
+    format: z.enum(['json', 'raw']).default('json'),
+    intervalMs: z.number().int().min(10).default(1000),
+    retain: z.boolean().default(false),
+    /** JSON field -> signal; for raw, one field named "value". */
+    fields: z.record(z.string(), signalShape),
+  })
+  .strict();
+
+const header = { apiVersion, kind: z.literal('Simulator'), id, name: z.string().optional(), description: z.string().optional(), bind: bind.default({ host: '127.0.0.1', port: 0 }) };
+
+export const simulatorFile = z.discriminatedUnion('protocol', [
+  z.object({ ...header, protocol: z.literal('modbus'), unitId: z.number().int().min(0).max(255).default(1), points: z.array(modbusPoint) }).strict(),
+  z
+    .object({
+      ...header,
+      protocol: z.literal('opcua'),
+      namespaceUri: z.string().default('urn:plantbench:simulator'),
+      variables: z.array(opcuaVariable),
+      /** Adds a PackML-like state machine (State, Command) under this folder. */
+      packml: z.object({ folder: z.string().min(1) }).strict().optional(),
+    })
+    .strict(),
+  z.object({ ...header, protocol: z.literal('mqtt'), topics: z.array(mqttTopic) }).strict(),
+]);
+export type SimulatorFile = z.infer<typeof simulatorFile>;

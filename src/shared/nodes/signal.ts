@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { signalShape } from '../signals.ts';
+import { defineNode } from './spec.ts';
+
+export const signalNode = defineNode({
+  type: 'signal',
+  title: 'Signal',
+  category: 'source',
+  summary: 'Generates a test signal (sine, ramp, random walk, sequence, counter) on the run clock.',
+  config: z
+    .object({
+      path: z.string().min(1),
+      intervalMs: z.number().int().min(1).default(1000),
+      shape: signalShape,
+      unit: z.string().optional(),
+    })
+    .strict(),
+  ports: (config) => ({
+    inputs: {},
+    outputs: { out: config.shape.kind === 'sequence' ? 'any' : 'number' },
+  }),
+});

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+// Signal shapes shared by the `signal` source node and the simulators.
+// A signal is a pure function of elapsed time (random walk keeps a seeded state).
+
+export const signalShape = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('sine'),
+      amplitude: z.number().default(1),
+      offset: z.number().default(0),
+      periodMs: z.number().positive().default(60_000),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('ramp'),
+      from: z.number().default(0),
+      to: z.number().default(100),
+      periodMs: z.number().positive().default(60_000),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('random-walk'),
+      start: z.number().default(0),
+      step: z.number().positive().default(1),
+      min: z.number().default(-Infinity),
+      max: z.number().default(Infinity),
+      seed: z.number().int().default(1),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('sequence'),
+      /** Values held in turn for dwellMs each: a step signal or a state sequence. */
+      values: z.array(z.union([z.number(), z.string(), z.boolean()])).min(1),
+      dwellMs: z.number().positive().default(10_000),
+      loop: z.boolean().default(true),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('counter'),
+      start: z.number().int().default(0),
+      increment: z.number().int().default(1),
+      /** The counter wraps to `start` on reaching this value. */
+      wrapAt: z.number().int().optional(),
+      everyMs: z.number().positive().default(1000),
+    })
+    .strict(),
+]);
+export type SignalShape = z.infer<typeof signalShape>;
+
+export type SignalValue = number | string | boolean;
+
+/** mulberry32: small, fast, seeded, reproducible across runs. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Returns a function from elapsed milliseconds to the signal's value. */
+export function createSignal(shape: SignalShape): (elapsedMs: number) => SignalValue {
+  switch (shape.kind) {
+    case 'sine':
+      return (t) => shape.offset + shape.amplitude * Math.sin((2 * Math.PI * t) / shape.periodMs);
+    case 'ramp':
+      return (t) => shape.from + ((shape.to - shape.from) * (t % shape.periodMs)) / shape.periodMs;
+    case 'random-walk': {
+      const random = seededRandom(shape.seed);
+      let current = shape.start;
+      return () => {
+        current = Math.min(shape.max, Math.max(shape.min, current + (random() * 2 - 1) * shape.step));
+        return current;
+      };
+    }
+    case 'sequence':
+      return (t) => {
+        const index = Math.floor(t / shape.dwellMs);
+        const values = shape.values;
+        return values[shape.loop ? index % values.length : Math.min(index, values.length - 1)]!;
+      };
+    case 'counter':
+      return (t) => {
+        const steps = Math.floor(t / shape.everyMs);
+        const raw = shape.start + steps * shape.increment;
+        if (shape.wrapAt === undefined || shape.wrapAt === shape.start) return raw;
+        const span = shape.wrapAt - shape.start;
+        return shape.start + (((raw - shape.start) % span) + span) % span;
+      };
+  }
+}

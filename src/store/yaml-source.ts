@@ -1,0 +1,77 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import type { Problem } from '../shared/problem.ts';
+
+/** A YAML file parsed with positions, so any field path can be turned into line:col. */
+export interface YamlSource {
+  readonly file: string;
+  readonly text: string;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+  /** The plain JS value (undefined when the YAML did not parse). */
+  readonly data: unknown;
+  /** Syntax errors, located. */
+  readonly syntaxProblems: Problem[];
+}
+
+export function parseYamlSource(file: string, text: string): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  const syntaxProblems: Problem[] = [...doc.errors].map((e) => {
+    const pos = lines.linePos(e.pos[0]);
+    return { file, line: pos.line, col: pos.col, path: [], message: `YAML: ${e.message.split('\n')[0]}` };
+  });
+  const data = syntaxProblems.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined;
+  return { file, text, doc, lines, data, syntaxProblems };
+}
+
+/**
+ * The position of a field path. For a path that does not exist (a missing field), the deepest
+ * existing parent. With `key`, the position of the map key instead of its value.
+ */
+export function locate(src: YamlSource, path: readonly (string | number)[], key = false): { line: number; col: number } {
+  let node: Node | null | undefined = src.doc.contents as Node | null;
+  let offset = node?.range?.[0] ?? 0;
+  for (let i = 0; i < path.length && node; i++) {
+    const part = path[i]!;
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+      if (!pair) break;
+      const keyNode = pair.key as Node;
+      offset = (last && key ? keyNode.range?.[0] : (pair.value as Node | null)?.range?.[0] ?? keyNode.range?.[0]) ?? offset;
+      node = pair.value as Node | null;
+    } else if (isSeq(node) && typeof part === 'number') {
+      const item = node.items[part] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  return src.lines.linePos(offset);
+}
+
+export function problemAt(src: YamlSource, path: readonly (string | number)[], message: string, key = false): Problem {
+  const { line, col } = locate(src, path, key);
+  return { file: src.file, line, col, path: [...path], message };
+}
+
+/** Zod issues as located problems. Unknown keys point at each key. */
+export function zodProblems(src: YamlSource, error: z.ZodError, prefix: readonly (string | number)[] = []): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of error.issues) {
+    const path = [...prefix, ...(issue.path as (string | number)[])];
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) out.push(problemAt(src, [...path, k], `unknown field "${k}"`, true));
+    } else if (issue.code === 'invalid_union' && issue.errors.length > 0 && !('note' in issue)) {
+      // A union where no branch matched: report the branch that got furthest (the fewest issues).
+      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
+      for (const inner of best) {
+        out.push(problemAt(src, [...path, ...(inner.path as (string | number)[])], inner.message));
+      }
+    } else {
+      out.push(problemAt(src, path, issue.message));
+    }
+  }
+  return out;
+}
