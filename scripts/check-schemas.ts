@@ -1,5 +1,6 @@
-// Lint step: the committed JSON Schemas must match the zod schemas they are generated from.
+// Lint step: the committed JSON Schemas and node reference must match the zod schemas they come from.
 import { existsSync, readFileSync } from 'node:fs';
+import { nodeKindsDoc } from './node-kinds-doc.ts';
 import { jsonSchemas, SCHEMA_DIR } from './schemas.ts';
 
 let stale = 0;
@@ -9,6 +10,11 @@ for (const [name, text] of jsonSchemas()) {
     console.error(`resources/schemas/${name} is out of date: run \`npm run schemas\` and commit the result`);
     stale++;
   }
+}
+const docs = new URL('../docs/node-kinds.md', import.meta.url);
+if (!existsSync(docs) || readFileSync(docs, 'utf8') !== nodeKindsDoc()) {
+  console.error('docs/node-kinds.md is out of date: run `npm run schemas` and commit the result');
+  stale++;
 }
 if (stale) process.exit(1);
 console.log(`resources/schemas: ${jsonSchemas().size} JSON Schemas up to date`);

@@ -60,7 +60,7 @@ export function analyzeGraph(pipeline: PipelineFile, ctx: PortContext): { graph?
     if (!fromPorts) {
       problems.push({ path: ['edges', index, 'from'], message: `edge starts at node "${from.node}", which does not exist` });
       ok = false;
-    } else if (from.port !== ERROR_PORT && !(from.port in fromPorts.outputs)) {
+    } else if (from.port !== ERROR_PORT && !Object.hasOwn(fromPorts.outputs, from.port)) {
       problems.push({
         path: ['edges', index, 'from'],
         node: from.node,
@@ -72,7 +72,7 @@ export function analyzeGraph(pipeline: PipelineFile, ctx: PortContext): { graph?
     if (!toPorts) {
       problems.push({ path: ['edges', index, 'to'], message: `edge ends at node "${to.node}", which does not exist` });
       ok = false;
-    } else if (!(to.port in toPorts.inputs)) {
+    } else if (!Object.hasOwn(toPorts.inputs, to.port)) {
       problems.push({
         path: ['edges', index, 'to'],
         node: to.node,
@@ -160,6 +160,7 @@ function checkDeviceRefs(id: string, node: PipelineNode, ctx: PortContext): Grap
   const config = node.config as { device: string; tags?: string[]; tag?: string };
   const base = ['nodes', id, 'config'];
   const device = ctx.device(config.device);
+  if (!device && ctx.deviceFileInvalid?.(config.device)) return [];
   if (!device) {
     return [{ path: [...base, 'device'], node: id, message: `device "${config.device}" does not exist (no devices/${config.device}.yaml)` }];
   }

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { Document, isScalar, visit } from 'yaml';
 import type { z } from 'zod';
 
 // Canonical YAML: keys in the order the schema declares them (records sorted by key), arrays in
@@ -63,11 +63,20 @@ export function canonicalize(value: unknown, schema?: AnySchema): unknown {
   return out;
 }
 
+/** Short maps and lists of plain values go on one line ({ x: 0, y: 0 }); everything else is block style. */
+const FLOW_MAX_CHARS = 72;
+
 export function toCanonicalYaml(value: unknown, schema?: z.ZodType): string {
-  return stringify(canonicalize(value, schema as AnySchema | undefined), {
-    indent: 2,
-    lineWidth: 0,
-    minContentWidth: 0,
-    aliasDuplicateObjects: false,
+  const doc = new Document(canonicalize(value, schema as AnySchema | undefined), { aliasDuplicateObjects: false });
+  visit(doc, {
+    Map(_key, node) {
+      const flat = node.items.every((p) => isScalar(p.value));
+      if (flat && node.items.length > 0 && JSON.stringify(node.toJSON()).length <= FLOW_MAX_CHARS) node.flow = true;
+    },
+    Seq(_key, node) {
+      const flat = node.items.every((i) => isScalar(i));
+      if (flat && node.items.length > 0 && JSON.stringify(node.toJSON()).length <= FLOW_MAX_CHARS) node.flow = true;
+    },
   });
+  return doc.toString({ indent: 2, lineWidth: 0, minContentWidth: 0, flowCollectionPadding: true });
 }

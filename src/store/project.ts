@@ -60,7 +60,8 @@ export function parseProjectFile<K extends FileKind>(
 /** The kind a standalone file declares in its `kind:` field. */
 export function detectKind(text: string): FileKind | undefined {
   const match = /^kind:\s*["']?(\w+)/m.exec(text);
-  return match ? KIND_BY_NAME[match[1]!] : undefined;
+  // Own keys only: `kind: constructor` must not find Object.prototype.constructor.
+  return match && Object.hasOwn(KIND_BY_NAME, match[1]!) ? KIND_BY_NAME[match[1]!] : undefined;
 }
 
 function yamlFiles(dir: string, accept: (name: string) => boolean): string[] {
@@ -116,19 +117,23 @@ export function loadProject(root: string): LoadedProject {
   }
 
   const byId = <T extends { id: string }>(kind: 'device' | 'pipeline' | 'simulator', folder: string, accept: (n: string) => boolean) => {
-    const map = new Map<string, ProjectEntry<T>>();
-    for (const path of yamlFiles(join(root, folder), accept)) {
+    const read_ = yamlFiles(join(root, folder), accept).flatMap((path) => {
       const entry = read(kind, path) as ProjectEntry<T> | undefined;
-      if (!entry) continue;
-      const id = entry.model?.id ?? (entry.raw as { id?: unknown } | undefined)?.id;
+      if (!entry) return [];
+      // An unreadable file still claims its name, so references to it are not reported as missing.
+      const rawId = (entry.raw as { id?: unknown } | undefined)?.id;
+      const id = entry.model?.id ?? (typeof rawId === 'string' ? rawId : stem(path));
       if (entry.model && entry.model.id !== stem(path)) {
         problems.push(problemAt(entry.source, ['id'], `id "${entry.model.id}" must match the file name (${folder}/${entry.model.id}.yaml)`));
       }
-      if (typeof id === 'string' && map.has(id)) {
-        problems.push(problemAt(entry.source, ['id'], `duplicate id "${id}": also used by ${map.get(id)!.file}`));
-        continue;
-      }
-      if (typeof id === 'string') map.set(id, entry);
+      return [{ id, entry, named: id === stem(path) }];
+    });
+    // On a duplicate id, the file named after the id keeps it.
+    read_.sort((a, b) => Number(b.named) - Number(a.named));
+    const map = new Map<string, ProjectEntry<T>>();
+    for (const { id, entry } of read_) {
+      if (map.has(id)) problems.push(problemAt(entry.source, ['id'], `duplicate id "${id}": also used by ${map.get(id)!.file}`));
+      else map.set(id, entry);
     }
     return map;
   };
@@ -140,10 +145,13 @@ export function loadProject(root: string): LoadedProject {
     .map((p) => read('pipeline-test', p))
     .filter((e): e is ProjectEntry<PipelineTestFile> => e !== undefined);
 
-  const deviceLookup = (id: string): DeviceFile | undefined => devices.get(id)?.model;
+  const portContext = {
+    device: (id: string): DeviceFile | undefined => devices.get(id)?.model,
+    deviceFileInvalid: (id: string): boolean => devices.has(id) && !devices.get(id)!.model,
+  };
   for (const entry of pipelines.values()) {
     if (!entry.model) continue;
-    for (const p of analyzeGraph(entry.model, { device: deviceLookup }).problems) {
+    for (const p of analyzeGraph(entry.model, portContext).problems) {
       problems.push({ ...problemAt(entry.source, p.path, p.message), ...(p.node ? { node: p.node } : {}) });
     }
   }
@@ -164,7 +172,8 @@ function checkTestFile(entry: ProjectEntry<PipelineTestFile>, pipelines: Map<str
   test.cases.forEach((tc, i) => {
     const check = (section: 'inputs' | 'expect', ref: string, defaultPort: string) => {
       const { node, port } = parsePortRef(ref, defaultPort);
-      const def = pipeline.nodes[node];
+      // Own keys only: a ref like "constructor" must not find Object.prototype.constructor.
+      const def = Object.hasOwn(pipeline.nodes, node) ? pipeline.nodes[node] : undefined;
       const where = ['cases', i, section, ref];
       if (!def) {
         problems.push(problemAt(entry.source, where, `pipeline "${test.pipeline}" has no node "${node}"`, true));

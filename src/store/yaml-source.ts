@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import type { Problem } from '../shared/problem.ts';
 
@@ -17,12 +17,51 @@ export interface YamlSource {
 export function parseYamlSource(file: string, text: string): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
-  const syntaxProblems: Problem[] = [...doc.errors].map((e) => {
+  // Only the first syntax error: the parser's later ones are mostly consequences of it.
+  const syntaxProblems: Problem[] = doc.errors.slice(0, 1).map((e) => {
     const pos = lines.linePos(e.pos[0]);
     return { file, line: pos.line, col: pos.col, path: [], message: `YAML: ${e.message.split('\n')[0]}` };
   });
-  const data = syntaxProblems.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined;
+  const data = syntaxProblems.length === 0 ? toData(file, doc, lines, syntaxProblems) : undefined;
   return { file, text, doc, lines, data, syntaxProblems };
+}
+
+/**
+ * The plain JS value, or undefined with a located problem when it cannot be built: an alias to a
+ * node that contains it (a cycle), an alias bomb (toJS refuses excessive alias counts), an alias
+ * to an unknown anchor, or nesting too deep for the stack.
+ */
+function toData(file: string, doc: Document, lines: LineCounter, problems: Problem[]): unknown {
+  const fail = (offset: number | undefined, message: string): undefined => {
+    const pos = lines.linePos(offset ?? 0);
+    problems.push({ file, line: pos.line, col: pos.col, path: [], message: `YAML: ${message}` });
+    return undefined;
+  };
+  let firstAlias: number | undefined;
+  try {
+    // Aliases refer back, so a cycle always runs through an alias inside its own anchored node.
+    const anchors = new Map<string, Node>();
+    const found: { recursive?: Alias } = {};
+    visit(doc, {
+      Node(_key, node, path) {
+        if (isAlias(node)) {
+          firstAlias ??= node.range?.[0];
+          const target = anchors.get(node.source);
+          if (target && path.includes(target)) {
+            found.recursive = node;
+            return visit.BREAK;
+          }
+        } else if (node.anchor) anchors.set(node.anchor, node);
+        return undefined;
+      },
+    });
+    const recursive = found.recursive;
+    if (recursive) return fail(recursive.range?.[0], `alias *${recursive.source} refers to a node that contains it (a recursive alias)`);
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // toJS refuses alias bombs and unknown anchors; very deep nesting can exhaust the stack.
+    return fail(firstAlias, String((err as Error)?.message ?? err).split('\n')[0]!);
+  }
 }
 
 /**

@@ -182,15 +182,12 @@ const deviceHeader = {
   description: z.string().optional(),
 };
 
+// The header comes first so a saved file starts with apiVersion, kind, id.
 export const deviceFile = z.discriminatedUnion('protocol', [
-  modbusDevice.extend(deviceHeader),
-  opcuaDevice.extend(deviceHeader).superRefine(checkOpcuaSecurity),
-  mqttDevice.extend(deviceHeader),
+  z.object({ ...deviceHeader, ...modbusDevice.shape }).strict(),
+  z.object({ ...deviceHeader, ...opcuaDevice.shape }).strict().superRefine(checkOpcuaSecurity),
+  z.object({ ...deviceHeader, ...mqttDevice.shape }).strict(),
 ]);
 export type DeviceFile = z.infer<typeof deviceFile>;
 export type Protocol = DeviceFile['protocol'];
 
-/** Tags of any device, by name. */
-export function deviceTags(device: DeviceFile): readonly { name: string }[] {
-  return device.tags;
-}

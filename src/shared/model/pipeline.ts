@@ -3,16 +3,18 @@ import { NODE_SPECS, type NodeSpec } from '../nodes/index.ts';
 import { apiVersion, id, position } from './common.ts';
 import { queueConfig, type QueueConfig } from './project.ts';
 
-const nodeCommon = {
-  name: z.string().min(1).optional(),
-  description: z.string().optional(),
-  position: position.optional(),
-  /** Bounds and overflow policy of this node's input edges. */
-  queue: queueConfig.optional(),
-};
-
 function nodeSchema(spec: NodeSpec) {
-  return z.object({ type: z.literal(spec.type), ...nodeCommon, config: spec.config }).strict();
+  return z
+    .object({
+      type: z.literal(spec.type),
+      name: z.string().min(1).optional(),
+      description: z.string().optional(),
+      config: spec.config,
+      /** Bounds and overflow policy of this node's input edges. */
+      queue: queueConfig.optional(),
+      position: position.optional(),
+    })
+    .strict();
 }
 
 const KNOWN_TYPES = NODE_SPECS.map((s) => s.type).join(', ');

@@ -11,6 +11,8 @@ export type NodeCategory = 'source' | 'transform' | 'sink';
 
 export interface PortContext {
   device(id: string): DeviceFile | undefined;
+  /** True for a device whose file exists but is invalid: its problems are reported in that file. */
+  deviceFileInvalid?(id: string): boolean;
 }
 
 export interface Ports {

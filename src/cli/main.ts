@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import { run } from './commands/run.ts';
+import { serve } from './commands/serve.ts';
+import { test } from './commands/test.ts';
+import { validate } from './commands/validate.ts';
+import { UsageError } from './output.ts';
+
+const HELP = `plantbench – design, test and run tag pipelines for the Unified Namespace
+
+Usage: plantbench <command> [options]
+
+Commands:
+  validate <project|files...>   Check project files. Exit 1 with "file:line:col field.path: message" per problem.
+      --check-secrets           Also check that every \${secret:…}/\${env:…} the pipelines need resolves.
+      --secrets FILE            Secrets file (YAML NAME: value, chmod 600).
+  test <project|file.test.yaml...>
+                                Run pipeline unit tests on the virtual clock. Ends with "N passed, N failed".
+      --filter TEXT             Only cases whose name contains TEXT.
+  run <project>                 Run the project's pipelines headless until SIGINT/SIGTERM, then drain.
+      --pipeline ID             Run only this pipeline (repeatable).
+      --secrets FILE            Secrets file (YAML NAME: value, chmod 600).
+      --duration MS             Stop by itself after MS milliseconds.
+  serve [project]               Serve the project to a browser (loopback, with an access token).
+      --host ADDR               Bind address (default 127.0.0.1).
+      --port N                  Port (default 0: a free one).
+      --allow-remote            Allow a non-loopback --host.
+
+Options for every command:
+  --json                        Machine-readable output.
+  -h, --help                    This help.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean', default: false },
+      'check-secrets': { type: 'boolean', default: false },
+      secrets: { type: 'string' },
+      filter: { type: 'string' },
+      pipeline: { type: 'string', multiple: true, default: [] },
+      duration: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '0' },
+      'allow-remote': { type: 'boolean', default: false },
+    },
+  });
+  const [command, ...targets] = positionals;
+  if (values.help || !command || command === 'help') {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 2;
+  }
+  const number = (name: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} needs a whole number, got "${text}"`);
+    return n;
+  };
+  switch (command) {
+    case 'validate':
+      return validate(targets, { json: values.json, checkSecrets: values['check-secrets'], secrets: values.secrets });
+    case 'test':
+      return test(targets, { json: values.json, filter: values.filter });
+    case 'run':
+      return run(targets[0], { json: values.json, pipelines: values.pipeline, secrets: values.secrets, durationMs: number('duration', values.duration) });
+    case 'serve':
+      return serve(targets[0], { json: values.json, host: values.host, port: number('port', values.port)!, allowRemote: values['allow-remote'] });
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`plantbench: ${(err as Error).message}\nRun "plantbench --help" for usage.\n`);
+    process.exitCode = 2;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,188 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { copyExample, EXAMPLE } from '../helpers/project.ts';
+
+// The real `plantbench` command in a child process, started with the system's `node` from PATH
+// as a user would (bin/plantbench.js re-runs itself on Node 22 when that node is older).
+const BIN = new URL('../../bin/plantbench.js', import.meta.url).pathname;
+const SIGNAL_LINE = new URL('../fixtures/signal-line/', import.meta.url).pathname;
+
+function plantbench(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+let project: ReturnType<typeof copyExample> | undefined;
+afterEach(() => project?.dispose());
+
+describe('plantbench validate', () => {
+  it('accepts the example project', () => {
+    const { code, stdout } = plantbench(['validate', EXAMPLE]);
+    expect(stdout).toMatch(/^\d+ file\(s\) checked, 0 problem\(s\)$/m);
+    expect(code).toBe(0);
+  });
+
+  it('fails a broken copy with file:line:col field.path: message, relative to the working directory', () => {
+    project = copyExample();
+    project.edit('pipelines/filler-uns.yaml', (t) => t.replace('rawHigh: 500', 'rawHigh: "500"').replace('{ from: level, to: level-pct }', '{ from: level, to: level-pcts }'));
+    project.edit('devices/filler.yaml', (t) => t.replace('unitId: 1', 'unitId: 1\nunitid: 2'));
+    const { code, stdout } = plantbench(['validate', '.'], { cwd: project.root });
+    expect(code).toBe(1);
+    expect(stdout.trim().split('\n')).toEqual([
+      'devices/filler.yaml:8:1 unitid: unknown field "unitid"',
+      'pipelines/filler-uns.yaml:32:16 nodes["level-pct"].config.rawHigh: Invalid input: expected number, received string',
+      '12 file(s) checked, 2 problem(s)',
+    ]);
+  });
+
+  it('validates single files: inside a project with its references, outside by schema alone', () => {
+    project = copyExample();
+    project.edit('pipelines/capper-uns.yaml', (t) => t.replace('device: capper', 'device: caper'));
+    const inside = plantbench(['validate', `${project.root}/pipelines/capper-uns.yaml`, `${project.root}/devices/filler.yaml`, '--json']);
+    expect(inside.code).toBe(1);
+    const report = JSON.parse(inside.stdout) as { valid: boolean; problems: { file: string; line: number; message: string }[] };
+    expect(report.valid).toBe(false);
+    expect(report.problems.map((p) => p.message)).toEqual(['device "caper" does not exist (no devices/caper.yaml)']);
+    expect(report.problems[0]!.file).toMatch(/pipelines\/capper-uns\.yaml$/);
+
+    project.write('/../loose-device.yaml', 'apiVersion: plantbench/v1\nkind: Device\nid: x\nprotocol: modbus\ntransport: { kind: tcp, host: plc }\ntags: [{ name: t, area: coil, address: 1, type: int16 }]\n');
+    const loose = plantbench(['validate', `${project.root}/../loose-device.yaml`]);
+    expect(loose.code).toBe(1);
+    expect(loose.stdout).toMatch(/loose-device\.yaml:6:\d+ tags\[0\]\.type: a coil holds one bit: type must be bool/);
+  });
+
+  it('refuses a project whose unresolved secrets are asked for with --check-secrets', () => {
+    project = copyExample();
+    project.edit('pipelines/filler-uns.yaml', (t) => t.replace('device: uns-broker', 'device: enterprise-broker'));
+    const { code, stdout } = plantbench(['validate', project.root, '--check-secrets'], { env: { UNS_USERNAME: 'line1' } });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/devices\/enterprise-broker\.yaml:10:11 password: unresolved \$\{secret:UNS_PASSWORD\}/);
+    const ok = plantbench(['validate', project.root, '--check-secrets'], { env: { UNS_USERNAME: 'line1', PLANTBENCH_SECRET_UNS_PASSWORD: 's3cret' } });
+    expect(ok.code).toBe(0);
+  });
+});
+
+describe('plantbench test', () => {
+  it('passes the example project and ends with the N passed, N failed line', () => {
+    const { code, stdout } = plantbench(['test', EXAMPLE]);
+    const last = stdout.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^(\d+) passed, 0 failed$/);
+    expect(Number(last.split(' ')[0])).toBeGreaterThanOrEqual(6);
+    expect(code).toBe(0);
+  });
+
+  it('prints a diff for a failing case and exits 1', () => {
+    project = copyExample();
+    project.edit('pipelines/filler-uns.yaml', (t) => t.replace('engHigh: 100\n', 'engHigh: 1000\n'));
+    const { code, stdout } = plantbench(['test', project.root]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/✗ /);
+    expect(stdout).toMatch(/^\s+- #1 .*"value":50/m);
+    expect(stdout).toMatch(/^\s+\+ #1 .*"value":500/m);
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^\d+ passed, [1-9]\d* failed$/);
+  });
+
+  it('does not run tests of an invalid project, and says why', () => {
+    project = copyExample();
+    project.edit('pipelines/filler-uns.yaml', (t) => t.replace('type: deadband', 'type: deadbnad'));
+    const { code, stderr } = plantbench(['test', project.root]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/pipelines\/filler-uns\.yaml:\d+:\d+ nodes\["level-band"\]\.type: unknown node type "deadbnad"/);
+    expect(stderr).toMatch(/the project has problems; tests not run/);
+  });
+});
+
+describe('plantbench run', () => {
+  it('runs a pipeline and logs JSON lines until its duration ends', () => {
+    const { code, stdout } = plantbench(['run', SIGNAL_LINE, '--json', '--duration', '300']);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { message: string; node?: string; fields?: Record<string, unknown> });
+    expect(lines[0]).toMatchObject({ message: 'started', fields: { pipelines: ['tank'] } });
+    const samples = lines.filter((l) => l.node === 'out');
+    expect(samples.length).toBeGreaterThan(3);
+    expect(samples[0]!.fields).toMatchObject({ path: 'acme/test/lab/tank/level', quality: 'good', unit: '%' });
+    expect(lines.at(-1)).toMatchObject({ message: 'stopped' });
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'run', SIGNAL_LINE, '--json'], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise<void>((ready) => {
+      const check = (): void => void (out.includes('"node":"out"') ? ready() : setTimeout(check, 20));
+      check();
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    expect(code).toBe(0);
+    const last = JSON.parse(out.trim().split('\n').at(-1)!) as { message: string; fields: { stats: Record<string, Record<string, { in: number; out: number }>> } };
+    expect(last.message).toBe('stopped');
+    const stats = last.fields.stats.tank!;
+    // Drained: everything the source emitted reached the log sink.
+    expect(stats.out!.in).toBe(stats.level!.out);
+  });
+
+  it('refuses to start device pipelines this build cannot run yet, naming each node', () => {
+    const { code, stderr } = plantbench(['run', EXAMPLE, '--pipeline', 'capper-uns']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/pipelines\/capper-uns\.yaml:\d+:\d+ nodes\.state\.type: node type "opcua-source" has no runtime in this build/);
+    expect(stderr).toMatch(/not started: \d+ problem\(s\)/);
+  });
+
+  it('names an unknown pipeline', () => {
+    const { code, stderr } = plantbench(['run', SIGNAL_LINE, '--pipeline', 'nope']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/no pipeline "nope" in this project/);
+  });
+});
+
+describe('plantbench usage', () => {
+  it('prints help, and usage errors exit 2', () => {
+    expect(plantbench(['--help']).stdout).toMatch(/^Usage: plantbench <command>/m);
+    const bad = plantbench(['frobnicate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown command "frobnicate"/);
+    expect(plantbench(['run', SIGNAL_LINE, '--duration', 'soon']).stderr).toMatch(/--duration needs a whole number/);
+  });
+});
+
+describe('plantbench serve', () => {
+  it('serves the project on loopback only with the printed token', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', EXAMPLE, '--json'], { env: { ...process.env, NO_COLOR: '1' } });
+    try {
+      const line = await new Promise<string>((ok) => child.stdout.once('data', (d: Buffer) => ok(d.toString())));
+      const { url } = JSON.parse(line) as { url: string };
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{24}$/);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('Plantbench · Bottling line');
+      expect(html).toContain('No problems: the project is valid.');
+      const api = await fetch(url.replace('/?', '/api/project?'));
+      expect(((await api.json()) as { pipelines: { id: string }[] }).pipelines.map((p) => p.id).sort()).toEqual(['capper-uns', 'filler-uns', 'palletizer-sparkplug']);
+      const denied = await fetch(url.replace(/token=.*/, 'token=wrong'));
+      expect(denied.status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((done) => child.on('exit', done));
+    }
+  });
+
+  it('refuses a non-loopback bind without --allow-remote', () => {
+    const { code, stderr } = plantbench(['serve', EXAMPLE, '--host', '0.0.0.0']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--host 0\.0\.0\.0 is not a loopback address: add --allow-remote/);
+  });
+});
+
+describe('started by an older Node', () => {
+  const systemNode = '/usr/bin/node';
+  const version = spawnSync(systemNode, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const older = /^v(1\d|2[01])\./.test(version) || /^v22\.(\d|1[0-7])\./.test(version);
+  // Runs where the system Node is older than 22.18 (as on these machines); elsewhere there is nothing to show.
+  it.runIf(older)(`re-runs itself on the project's Node 22 (system node ${version || 'missing'})`, () => {
+    const result = spawnSync(systemNode, [BIN, 'validate', EXAMPLE], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', PATH: '/usr/bin:/bin' } });
+    expect(result.stdout).toMatch(/0 problem\(s\)/);
+    expect(result.status).toBe(0);
+  });
+});
