@@ -5,6 +5,8 @@ import type { DeviceFile } from '../shared/model/device.ts';
 import type { Batch, Sample } from '../shared/sample.ts';
 import type { Clock, Disposable } from './clock.ts';
 
+export type StatusValue = string | number | boolean;
+
 /** What a running node may do. Everything it starts through here is disposed when the run stops. */
 export interface NodeContext {
   readonly nodeId: string;
@@ -22,6 +24,11 @@ export interface NodeContext {
   canEmit(): boolean;
   /** Sends a sample to the error port with the reason, and counts an error. */
   fail(sample: Sample | undefined, message: string): void;
+  /**
+   * Publishes node-specific status into the node's stats (connection state, queue depth,
+   * staleness, ...). Fields are merged; a field set to undefined is removed.
+   */
+  report(fields: Readonly<Record<string, StatusValue | undefined>>): void;
   setTimeout(fn: () => void, ms: number): Disposable;
   setInterval(fn: () => void, ms: number): Disposable;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;

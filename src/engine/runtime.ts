@@ -5,7 +5,7 @@ import { ERROR_PORT, NODE_SPEC_BY_TYPE, type NodeCategory } from '../shared/node
 import type { Batch, Sample } from '../shared/sample.ts';
 import type { Clock, Disposable } from './clock.ts';
 import { analyzeGraph } from '../shared/graph.ts';
-import type { NodeContext, NodeEvaluator, NodeKindRegistry } from './node-kind.ts';
+import type { NodeContext, NodeEvaluator, NodeKindRegistry, StatusValue } from './node-kind.ts';
 
 export interface LogEntry {
   readonly ts: number;
@@ -48,6 +48,8 @@ export interface NodeStats {
   last?: Sample;
   lastError?: { message: string; at: number };
   latency: LatencyStats;
+  /** Node-specific status a node reports (connection, queue depth, staleness, ...). */
+  status?: Record<string, StatusValue>;
 }
 
 export interface EdgeStats {
@@ -307,7 +309,10 @@ export class PipelineRun {
 
   stats(): { nodes: Record<string, NodeStats>; edges: EdgeStats[] } {
     const nodes: Record<string, NodeStats> = {};
-    for (const node of this.order) nodes[node.id] = { ...node.stats, latency: { ...node.stats.latency } };
+    for (const node of this.order) {
+      const { status, latency } = node.stats;
+      nodes[node.id] = { ...node.stats, latency: { ...latency }, ...(status ? { status: { ...status } } : {}) };
+    }
     const edges = this.edgeQueues.map((q) => ({ ...q.stats, queued: q.size }));
     return { nodes, edges };
   }
@@ -487,6 +492,13 @@ export class PipelineRun {
       emit: (port, batch) => this.emit(node, port, batch),
       canEmit: () => node.hasRoom(),
       fail: (sample, message) => this.nodeFailed(node, sample, message),
+      report: (fields) => {
+        const status = (node.stats.status ??= {});
+        for (const [key, value] of Object.entries(fields)) {
+          if (value === undefined) delete status[key];
+          else status[key] = value;
+        }
+      },
       setTimeout: (fn, ms) => {
         let handle: Disposable | undefined = undefined;
         handle = track((g) => clock.setTimeout(() => {

@@ -49,6 +49,18 @@ export const signalShape = z.discriminatedUnion('kind', [
       everyMs: z.number().positive().default(1000),
     })
     .strict(),
+  z
+    .object({
+      kind: z.literal('csv'),
+      /** CSV file with a header row, relative to the project folder. */
+      file: z.string().min(1),
+      column: z.string().min(1),
+      /** Column of elapsed milliseconds; without it, rows are intervalMs apart. */
+      timeColumn: z.string().min(1).optional(),
+      intervalMs: z.number().positive().default(1000),
+      loop: z.boolean().default(true),
+    })
+    .strict(),
 ]);
 export type SignalShape = z.infer<typeof signalShape>;
 
@@ -66,9 +78,32 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-/** Returns a function from elapsed milliseconds to the signal's value. */
-export function createSignal(shape: SignalShape): (elapsedMs: number) => SignalValue {
+/** A CSV column already read by the caller (shared code does no I/O): times in ms and values. */
+export interface CsvSeries {
+  readonly times: readonly number[];
+  readonly values: readonly SignalValue[];
+}
+
+/** Returns a function from elapsed milliseconds to the signal's value. A csv shape needs its series. */
+export function createSignal(shape: SignalShape, series?: CsvSeries): (elapsedMs: number) => SignalValue {
   switch (shape.kind) {
+    case 'csv': {
+      if (!series || series.values.length === 0) throw new Error(`csv signal ${shape.file}:${shape.column} has no rows`);
+      const { times, values } = series;
+      // Replay holds each value until the next row's time; the loop restarts one interval after the last row.
+      const span = times[times.length - 1]! + (times.length > 1 ? times[times.length - 1]! - times[times.length - 2]! : shape.intervalMs);
+      return (t) => {
+        const at = shape.loop ? t % span : Math.min(t, times[times.length - 1]!);
+        let lo = 0;
+        let hi = times.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (times[mid]! <= at) lo = mid;
+          else hi = mid - 1;
+        }
+        return values[lo]!;
+      };
+    }
     case 'sine':
       return (t) => shape.offset + shape.amplitude * Math.sin((2 * Math.PI * t) / shape.periodMs);
     case 'ramp':

@@ -33,8 +33,10 @@ const modbusPoint = z
 
 const opcuaVariable = z
   .object({
-    /** Browse path below the simulator's root folder, e.g. Capper/Speed. */
-    path: z.string().min(1),
+    /** Browse path below the Objects folder, e.g. Capper/Speed (folders are created). */
+    path: z.string().min(1).regex(/^[^/]+(\/[^/]+)*$/, 'a path is folder/…/name, without empty parts'),
+    /** String identifier in the simulator's namespace; defaults to the path with "/" as ".". */
+    nodeId: z.string().min(1).optional(),
     dataType: z.enum(['Boolean', 'SByte', 'Byte', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Int64', 'UInt64', 'Float', 'Double', 'String', 'DateTime']),
     unit: z.string().optional(),
     range: engineeringRange.optional(),
@@ -54,7 +56,16 @@ const mqttTopic = z
   })
   .strict();
 
-const header = { apiVersion, kind: z.literal('Simulator'), id, name: z.string().optional(), description: z.string().optional(), bind: bind.default({ host: '127.0.0.1', port: 0 }) };
+const header = {
+  apiVersion,
+  kind: z.literal('Simulator'),
+  id,
+  name: z.string().optional(),
+  description: z.string().optional(),
+  /** The device this simulator stands in for: `run --simulate` points that device at it. */
+  device: id.optional(),
+  bind: bind.default({ host: '127.0.0.1', port: 0 }),
+};
 
 export const simulatorFile = z.discriminatedUnion('protocol', [
   z.object({ ...header, protocol: z.literal('modbus'), unitId: z.number().int().min(0).max(255).default(1), points: z.array(modbusPoint) }).strict(),
@@ -63,11 +74,14 @@ export const simulatorFile = z.discriminatedUnion('protocol', [
       ...header,
       protocol: z.literal('opcua'),
       namespaceUri: z.string().default('urn:plantbench:simulator'),
+      /** Endpoint path: opc.tcp://host:port/<resourcePath>. */
+      resourcePath: z.string().default('/plantbench'),
       variables: z.array(opcuaVariable),
       /** Adds a PackML-like state machine (State, Command) under this folder. */
       packml: z.object({ folder: z.string().min(1) }).strict().optional(),
     })
     .strict(),
-  z.object({ ...header, protocol: z.literal('mqtt'), topics: z.array(mqttTopic) }).strict(),
+  /** An in-process broker; with topics it also publishes them, like a device that speaks MQTT. */
+  z.object({ ...header, protocol: z.literal('mqtt'), topics: z.array(mqttTopic).default([]) }).strict(),
 ]);
 export type SimulatorFile = z.infer<typeof simulatorFile>;

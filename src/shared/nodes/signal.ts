@@ -14,7 +14,8 @@ export const signalNode = defineNode({
       shape: signalShape,
       unit: z.string().optional(),
     })
-    .strict(),
+    .strict()
+    .refine((c) => c.shape.kind !== 'csv', { path: ['shape', 'kind'], message: 'csv replay runs in a simulator (simulators/*.yaml), not in a signal node' }),
   ports: (config) => ({
     inputs: {},
     outputs: { out: config.shape.kind === 'sequence' ? 'any' : 'number' },

@@ -238,6 +238,7 @@ describe('deadband', () => {
       },
       canEmit: () => true,
       fail: () => {},
+      report: () => {},
       setTimeout: clock.setTimeout,
       setInterval: clock.setInterval,
       log: () => {},

@@ -1,0 +1,17 @@
+import type { NodeKind } from '../engine/node-kind.ts';
+
+/** What every protocol connector gets from whoever composes a run (CLI, host, gateway). */
+export interface ConnectorEnv {
+  /** The project's `.plantbench` folder: PKI, trust decisions, caches. */
+  readonly dataDir: string;
+  readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * A protocol connector: the node kinds it evaluates, sharing one connection per device between
+ * all nodes and pipelines of a run. dispose() closes every connection it opened.
+ */
+export interface Connector {
+  readonly kinds: readonly NodeKind<never>[];
+  dispose(): Promise<void>;
+}
