@@ -95,7 +95,7 @@ export function analyzeGraph(pipeline: PipelineFile, ctx: PortContext): { graph?
   // Resolve output types in order; `same` takes the type of what flows in.
   const outputTypes = new Map<string, PortType>();
   const incoming = new Map<string, ResolvedEdge[]>();
-  for (const e of edges) incoming.set(e.to.node, [...(incoming.get(e.to.node) ?? []), e]);
+  for (const e of edges) pushTo(incoming, e.to.node, e);
   for (const id of order) {
     const nodePorts = ports.get(id)!;
     const inEdges = incoming.get(id) ?? [];
@@ -121,18 +121,24 @@ export function analyzeGraph(pipeline: PipelineFile, ctx: PortContext): { graph?
   return { graph: problems.length ? undefined : { order, edges, ports, outputTypes }, problems };
 }
 
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 /** Kahn's algorithm; on a cycle, reports each edge on it. */
 function topologicalOrder(ids: string[], edges: ResolvedEdge[], problems: GraphProblem[]): string[] | undefined {
   const indegree = new Map(ids.map((id) => [id, 0]));
   const out = new Map<string, ResolvedEdge[]>();
   for (const e of edges) {
     indegree.set(e.to.node, (indegree.get(e.to.node) ?? 0) + 1);
-    out.set(e.from.node, [...(out.get(e.from.node) ?? []), e]);
+    pushTo(out, e.from.node, e);
   }
   const queue = ids.filter((id) => indegree.get(id) === 0);
   const order: string[] = [];
-  while (queue.length) {
-    const id = queue.shift()!;
+  for (let head = 0; head < queue.length; head++) {
+    const id = queue[head]!;
     order.push(id);
     for (const e of out.get(id) ?? []) {
       const left = indegree.get(e.to.node)! - 1;

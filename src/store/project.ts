@@ -33,6 +33,9 @@ export interface LoadedProject {
   readonly problems: Problem[];
 }
 
+/** Project files are hand-sized configuration; anything larger is a mistake (or an attack). */
+const MAX_FILE_BYTES = 16 * 2 ** 20;
+
 const KIND_BY_NAME: Record<string, FileKind> = {
   Project: 'project',
   Device: 'device',
@@ -98,6 +101,11 @@ export function loadProject(root: string): LoadedProject {
   const read = <K extends FileKind>(kind: K, path: string) => {
     let text: string;
     try {
+      const size = statSync(path).size;
+      if (size > MAX_FILE_BYTES) {
+        problems.push({ file: rel(path), line: 0, col: 0, path: [], message: `file is ${(size / 2 ** 20).toFixed(1)} MiB; project files are limited to ${MAX_FILE_BYTES / 2 ** 20} MiB` });
+        return undefined;
+      }
       text = readFileSync(path, 'utf8');
     } catch (err) {
       problems.push({ file: rel(path), line: 0, col: 0, path: [], message: `cannot read: ${(err as Error).message}` });

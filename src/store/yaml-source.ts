@@ -96,9 +96,16 @@ export function problemAt(src: YamlSource, path: readonly (string | number)[], m
 }
 
 /** Zod issues as located problems. Unknown keys point at each key. */
+/** A file with more problems than this reports the first ones and a count: nobody reads 20,000 lines. */
+export const MAX_PROBLEMS_PER_FILE = 200;
+
 export function zodProblems(src: YamlSource, error: z.ZodError, prefix: readonly (string | number)[] = []): Problem[] {
   const out: Problem[] = [];
   for (const issue of error.issues) {
+    if (out.length >= MAX_PROBLEMS_PER_FILE) {
+      out.push({ file: src.file, line: 1, col: 1, path: [], message: `${error.issues.length - MAX_PROBLEMS_PER_FILE} more problem(s) not shown; fix these first` });
+      break;
+    }
     const path = [...prefix, ...(issue.path as (string | number)[])];
     if (issue.code === 'unrecognized_keys') {
       for (const k of issue.keys) out.push(problemAt(src, [...path, k], `unknown field "${k}"`, true));
