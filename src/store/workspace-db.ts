@@ -1,0 +1,104 @@
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+
+// .plantbench/workspace.db holds what is not configuration: revisions, recordings, the audit log,
+// trust decisions, discovery caches. WAL mode; schema changes are numbered migrations, each applied
+// once in a transaction. A damaged file is never deleted: it is reported, and repair() moves it
+// aside (with its -wal/-shm) so a fresh database can start.
+
+export type WorkspaceDb = Database.Database;
+
+export interface Migration {
+  /** 1, 2, 3, … in order; never renumbered once released. */
+  readonly version: number;
+  readonly name: string;
+  readonly up: string;
+}
+
+/** Later features add their tables (audit log, recordings, trust, discovery cache) as new versions. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'revision history of saved project files',
+    up: `
+      CREATE TABLE revision (
+        id INTEGER PRIMARY KEY,
+        file TEXT NOT NULL,
+        saved_at INTEGER NOT NULL,
+        author TEXT,
+        content TEXT NOT NULL
+      );
+      CREATE INDEX revision_file ON revision (file, id);
+    `,
+  },
+];
+
+export class WorkspaceDbError extends Error {
+  readonly file: string;
+  readonly damaged: boolean;
+
+  constructor(file: string, message: string, damaged: boolean) {
+    super(message);
+    this.file = file;
+    this.damaged = damaged;
+  }
+}
+
+export function workspaceDbPath(projectRoot: string): string {
+  return join(projectRoot, '.plantbench', 'workspace.db');
+}
+
+/** Opens (creating if needed) and migrates the workspace database. Throws WorkspaceDbError when damaged. */
+export function openWorkspaceDb(file: string, migrations: readonly Migration[] = MIGRATIONS): WorkspaceDb {
+  mkdirSync(dirname(file), { recursive: true });
+  let db: WorkspaceDb;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 2000');
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') {
+      db.close();
+      throw new WorkspaceDbError(file, `${file}: the workspace database is damaged (${String(check)}); nothing was changed. Repair moves it aside and starts a new one.`, true);
+    }
+  } catch (err) {
+    if (err instanceof WorkspaceDbError) throw err;
+    const code = (err as { code?: string }).code;
+    const damaged = code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+    throw new WorkspaceDbError(file, `${file}: cannot open the workspace database: ${(err as Error).message}${damaged ? '; nothing was changed. Repair moves it aside and starts a new one.' : ''}`, damaged);
+  }
+  migrate(db, migrations);
+  return db;
+}
+
+/** Applies the migrations the database has not seen yet, each in its own transaction. */
+export function migrate(db: WorkspaceDb, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const done = new Set((db.prepare('SELECT version FROM schema_migration').all() as { version: number }[]).map((r) => r.version));
+  const newest = Math.max(0, ...done);
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  if (newest > known) {
+    throw new WorkspaceDbError(db.name, `${db.name}: written by a newer Plantbench (schema ${newest}, this build knows ${known}); open it with that version`, false);
+  }
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.up);
+      db.prepare('INSERT INTO schema_migration (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}
+
+/** Moves a damaged database (and its WAL files) aside; returns where it went. Never deletes. */
+export function moveDamagedDbAside(file: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  const aside = `${file}.damaged-${stamp}`;
+  renameSync(file, aside);
+  for (const suffix of ['-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+  return aside;
+}
