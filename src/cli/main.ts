@@ -1,8 +1,4 @@
 import { parseArgs } from 'node:util';
-import { run } from './commands/run.ts';
-import { serve } from './commands/serve.ts';
-import { test } from './commands/test.ts';
-import { validate } from './commands/validate.ts';
 import { UsageError } from './output.ts';
 
 const HELP = `plantbench – design, test and run tag pipelines for the Unified Namespace
@@ -20,10 +16,18 @@ Commands:
       --pipeline ID             Run only this pipeline (repeatable).
       --secrets FILE            Secrets file (YAML NAME: value, chmod 600).
       --duration MS             Stop by itself after MS milliseconds.
+      --simulate                Start the project's simulators and run against them.
+  simulate <project|profile.yaml...>
+                                Start simulated devices (Modbus, OPC UA, MQTT) and print their endpoints.
+  trust <project> [thumbprint]  List OPC UA server certificates seen (rejected and trusted), or trust one
+                                by its thumbprint (at least 8 hex characters). Unknown certificates are never
+                                accepted automatically.
+      --list                    List only.
   serve [project]               Serve the project to a browser (loopback, with an access token).
       --host ADDR               Bind address (default 127.0.0.1).
       --port N                  Port (default 0: a free one).
       --allow-remote            Allow a non-loopback --host.
+      --simulate                Also run the project against its simulators and show live values.
 
 Options for every command:
   --json                        Machine-readable output.
@@ -45,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '0' },
       'allow-remote': { type: 'boolean', default: false },
+      simulate: { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
     },
   });
   const [command, ...targets] = positionals;
@@ -58,15 +64,34 @@ async function main(argv: string[]): Promise<number> {
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} needs a whole number, got "${text}"`);
     return n;
   };
+  // Commands load on demand, so `validate` never pays for protocol stacks.
   switch (command) {
     case 'validate':
-      return validate(targets, { json: values.json, checkSecrets: values['check-secrets'], secrets: values.secrets });
+      return (await import('./commands/validate.ts')).validate(targets, { json: values.json, checkSecrets: values['check-secrets'], secrets: values.secrets });
     case 'test':
-      return test(targets, { json: values.json, filter: values.filter });
+      return (await import('./commands/test.ts')).test(targets, { json: values.json, filter: values.filter });
     case 'run':
-      return run(targets[0], { json: values.json, pipelines: values.pipeline, secrets: values.secrets, durationMs: number('duration', values.duration) });
+      return (await import('./commands/run.ts')).run(targets[0], {
+        json: values.json,
+        pipelines: values.pipeline,
+        secrets: values.secrets,
+        durationMs: number('duration', values.duration),
+        simulate: values.simulate,
+      });
+    case 'simulate':
+      return (await import('./commands/simulate.ts')).simulate(targets, { json: values.json, durationMs: number('duration', values.duration) });
+    case 'trust':
+      if (!targets[0]) throw new UsageError('trust needs a project folder');
+      return (await import('./commands/trust.ts')).trust(targets[0], targets[1], { json: values.json, list: values.list });
     case 'serve':
-      return serve(targets[0], { json: values.json, host: values.host, port: number('port', values.port)!, allowRemote: values['allow-remote'] });
+      return (await import('./commands/serve.ts')).serve(targets[0], {
+        json: values.json,
+        host: values.host,
+        port: number('port', values.port)!,
+        allowRemote: values['allow-remote'],
+        simulate: values.simulate,
+        secrets: values.secrets,
+      });
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
