@@ -1,6 +1,7 @@
 import { RealClock, type Clock } from '../engine/clock.ts';
 import type { NodeKindRegistry } from '../engine/node-kind.ts';
 import { PipelineRun, type LogEntry, type NodeStats } from '../engine/runtime.ts';
+import type { DeviceFile } from '../shared/model/device.ts';
 import type { PipelineFile } from '../shared/model/pipeline.ts';
 import type { Problem } from '../shared/problem.ts';
 import type { SecretLookup } from '../shared/secret-refs.ts';
@@ -14,6 +15,8 @@ export interface ProjectRunOptions {
   readonly secrets: SecretLookup;
   readonly log: (entry: LogEntry) => void;
   readonly clock?: Clock;
+  /** Devices that run against simulators: used as given, their secrets are not needed. */
+  readonly simulated?: ReadonlyMap<string, DeviceFile>;
 }
 
 /**
@@ -50,8 +53,10 @@ export class ProjectRunner {
         }
       }
     }
-    const { devices, problems: secretProblems } = resolveDeviceSecrets(loaded, devicesUsedBy(selected), options.secrets);
+    const real = [...devicesUsedBy(selected)].filter((id) => !options.simulated?.has(id));
+    const { devices, problems: secretProblems } = resolveDeviceSecrets(loaded, real, options.secrets);
     problems.push(...secretProblems);
+    for (const [id, device] of options.simulated ?? []) devices.set(id, device);
     if (problems.length) return { problems };
     const clock = options.clock ?? new RealClock();
     const runs = selected.map(

@@ -38,9 +38,11 @@ function collectLines(child: ChildProcessWithoutNullStreams): string[] {
   return lines;
 }
 
-async function waitFor(what: string, ok: () => boolean, ms: number): Promise<void> {
+async function waitFor(what: string, ok: () => boolean, ms: number, poll?: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!ok()) {
+  for (;;) {
+    await poll?.();
+    if (ok()) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -55,7 +57,7 @@ describe('plantbench run flows/bottling-line --simulate', () => {
     rmSync(join(project.root, 'simulators/uns-broker.yaml'));
     project.edit('devices/uns-broker.yaml', (t) => t.replace('mqtt://127.0.0.1:11883', broker!.url));
 
-    const sub = spawn(MOSQUITTO_SUB, ['-h', broker.host, '-p', String(broker.port), '-t', 'acme/#', '-t', 'spBv1.0/#', '-v', '-N']);
+    const sub = spawn(MOSQUITTO_SUB, ['-h', broker.host, '-p', String(broker.port), '-t', 'acme/#', '-t', 'spBv1.0/#', '-v']);
     children.push(sub);
     const received = collectLines(sub);
     await new Promise((r) => setTimeout(r, 200));
@@ -74,11 +76,11 @@ describe('plantbench run flows/bottling-line --simulate', () => {
       'acme/dortmund/packaging/line-1/capper/state',
       'spBv1.0/dortmund-packaging/NBIRTH/line-1',
       'spBv1.0/dortmund-packaging/DBIRTH/line-1/palletizer',
+      'spBv1.0/dortmund-packaging/DDATA/line-1/palletizer',
     ];
     await waitFor(`topics ${want.join(', ')} (got ${[...topics()].join(', ')}; stderr: ${stderr})`, () => want.every((t) => topics().has(t)), 30_000);
 
-    const started = JSON.parse(log[0]!) as { message: string; fields: { mode: string; simulators: Record<string, string> } };
-    expect(started.message).toBe('started');
+    const started = log.map((l) => JSON.parse(l) as { message: string; fields: { mode: string; simulators: Record<string, string> } }).find((l) => l.message === 'started')!;
     expect(started.fields.mode).toBe('simulated');
     expect(Object.keys(started.fields.simulators).sort()).toEqual(['capper', 'filler', 'palletizer']);
 
@@ -114,5 +116,31 @@ describe('plantbench simulate', () => {
       ['palletizer', 'mqtt', 'mqtt://127.0.0.13:1883'],
       ['uns-broker', 'mqtt', 'mqtt://127.0.0.1:11883'],
     ]);
+  });
+});
+
+describe('npm start: plantbench serve flows/bottling-line --simulate', () => {
+  it('serves the browser preview with live values from the simulated line', async () => {
+    const serve = spawn(process.execPath, [BIN, 'serve', new URL('../../flows/bottling-line', import.meta.url).pathname, '--simulate', '--json'], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    children.push(serve);
+    const lines = collectLines(serve);
+    await waitFor('the URL line', () => lines.some((l) => l.includes('"url"')), 30_000);
+    const { url } = JSON.parse(lines.find((l) => l.includes('"url"'))!) as { url: string };
+    let live: { mode: string; stats: Record<string, Record<string, { out: number; last?: { path: string; value: unknown } }>> } | undefined;
+    await waitFor(
+      'live values from the filler and the capper',
+      () => Boolean(live && live.stats['filler-uns']?.['level-pct']?.last && live.stats['capper-uns']?.process?.last),
+      30_000,
+      async () => {
+        live = ((await (await fetch(url.replace('/?', '/api/project?'))).json()) as { live: typeof live }).live;
+      },
+    );
+    expect(live!.mode).toBe('simulated');
+    expect(live!.stats['filler-uns']!['level-pct']!.last!.path).toBe('filler/level');
+    const page = await (await fetch(url)).text();
+    expect(page).toContain('<h2>Live');
+    expect(page).toMatch(/filler\/level = \d+(\.\d+)? % \(good\)/);
   });
 });

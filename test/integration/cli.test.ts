@@ -31,7 +31,7 @@ describe('plantbench validate', () => {
     expect(stdout.trim().split('\n')).toEqual([
       'devices/filler.yaml:8:1 unitid: unknown field "unitid"',
       'pipelines/filler-uns.yaml:32:16 nodes["level-pct"].config.rawHigh: Invalid input: expected number, received string',
-      '12 file(s) checked, 2 problem(s)',
+      '16 file(s) checked, 2 problem(s)',
     ]);
   });
 
@@ -122,10 +122,12 @@ describe('plantbench run', () => {
     expect(stats.out!.in).toBe(stats.level!.out);
   });
 
-  it('refuses to start device pipelines this build cannot run yet, naming each node', () => {
-    const { code, stderr } = plantbench(['run', EXAMPLE, '--pipeline', 'capper-uns']);
+  it('refuses to start while a secret it needs is unresolved, naming file, line and field', () => {
+    project = copyExample();
+    project.edit('pipelines/filler-uns.yaml', (t) => t.replace('device: uns-broker', 'device: enterprise-broker'));
+    const { code, stderr } = plantbench(['run', project.root, '--pipeline', 'filler-uns'], { env: { UNS_USERNAME: '' } });
     expect(code).toBe(1);
-    expect(stderr).toMatch(/pipelines\/capper-uns\.yaml:\d+:\d+ nodes\.state\.type: node type "opcua-source" has no runtime in this build/);
+    expect(stderr).toMatch(/devices\/enterprise-broker\.yaml:10:11 password: unresolved \$\{secret:UNS_PASSWORD\}/);
     expect(stderr).toMatch(/not started: \d+ problem\(s\)/);
   });
 
@@ -184,5 +186,19 @@ describe('started by an older Node', () => {
     const result = spawnSync(systemNode, [BIN, 'validate', EXAMPLE], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', PATH: '/usr/bin:/bin' } });
     expect(result.stdout).toMatch(/0 problem\(s\)/);
     expect(result.status).toBe(0);
+  });
+});
+
+describe('plantbench trust', () => {
+  it('lists the certificates seen and refuses what is not a thumbprint', () => {
+    project = copyExample();
+    const listing = plantbench(['trust', project.root, '--json']);
+    expect(listing.code).toBe(0);
+    expect(JSON.parse(listing.stdout)).toMatchObject({ certificates: { rejected: [], trusted: [] } });
+    const bad = plantbench(['trust', project.root, 'zz-not-hex']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/not a SHA-1 thumbprint/);
+    const unknown = plantbench(['trust', project.root, 'deadbeefdeadbeef']);
+    expect(unknown.code).toBe(1);
   });
 });

@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
 import type { LogEntry } from '../../engine/runtime.ts';
-import { ENGINE_KINDS, kindRegistry } from '../../engine/nodes/index.ts';
-import { ProjectRunner } from '../../host/project-runner.ts';
-import { loadProject } from '../../store/project.ts';
+import { startProjectSession } from '../../host/project-session.ts';
 import { headlessSecretLookup, SecretsFileError } from '../../store/secrets.ts';
 import { paint, printProblems, UsageError } from '../output.ts';
 
@@ -12,6 +10,8 @@ export interface RunOptions {
   secrets?: string;
   /** Stop by itself after this long (for scripts and tests). */
   durationMs?: number;
+  /** Start the project's simulators and run against them. */
+  simulate: boolean;
 }
 
 function formatLog(entry: LogEntry, json: boolean): string {
@@ -41,21 +41,19 @@ export async function run(target: string | undefined, options: RunOptions): Prom
     }
     throw err;
   }
-  const loaded = loadProject(root);
-  const { runner, problems } = ProjectRunner.prepare(loaded, {
-    pipelines: options.pipelines,
-    kinds: kindRegistry(ENGINE_KINDS),
-    secrets,
-    log,
-  });
-  if (!runner) {
+  const { session, problems } = await startProjectSession(root, { pipelines: options.pipelines, simulate: options.simulate, secrets, log });
+  if (!session) {
     printProblems(root, problems, process.stderr);
     process.stderr.write(paint('red', `not started: ${problems.length} problem(s)\n`, process.stderr));
     return 1;
   }
-
-  await runner.start();
-  event('info', 'started', { project: loaded.project!.model!.name, pipelines: runner.runs.map((r) => r.id) });
+  const { runner } = session;
+  event('info', 'started', {
+    project: session.loaded.project!.model!.name,
+    mode: options.simulate ? 'simulated' : 'live',
+    pipelines: runner.runs.map((r) => r.id),
+    ...(options.simulate ? { simulators: Object.fromEntries(session.simulators.map((s) => [s.id, s.endpoint])) } : {}),
+  });
 
   await new Promise<void>((done) => {
     const stopOn = (reason: string): void => {
@@ -71,7 +69,7 @@ export async function run(target: string | undefined, options: RunOptions): Prom
     process.on('SIGTERM', onTerm);
     const timer = options.durationMs !== undefined ? setTimeout(() => stopOn('duration'), options.durationMs) : undefined;
   });
-  await runner.stop();
+  await session.stop();
   const stats = runner.stats();
   event('info', 'stopped', { stats: Object.fromEntries(Object.entries(stats).map(([p, nodes]) => [p, Object.fromEntries(Object.entries(nodes).map(([n, s]) => [n, { in: s.in, out: s.out, dropped: s.dropped, errors: s.errors }]))])) });
   return 0;

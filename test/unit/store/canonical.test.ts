@@ -13,6 +13,7 @@ describe('canonical YAML', () => {
     ...[...loaded.devices.values()].map((e) => ['device', e] as const),
     ...[...loaded.pipelines.values()].map((e) => ['pipeline', e] as const),
     ...loaded.tests.map((e) => ['pipeline-test', e] as const),
+    ...[...loaded.simulators.values()].map((e) => ['simulator', e] as const),
   ];
 
   it.each(entries.map(([kind, e]) => [e.file, kind, e] as const))('%s is canonical: saving it unchanged changes no byte', (file, kind, entry) => {

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { createConnectors, type Connector } from '../connectors/index.ts';
+import { ENGINE_KINDS, kindRegistry } from '../engine/nodes/index.ts';
+import type { LogEntry } from '../engine/runtime.ts';
+import type { DeviceFile } from '../shared/model/device.ts';
+import type { Problem } from '../shared/problem.ts';
+import type { SecretLookup } from '../shared/secret-refs.ts';
+import { startSimulators, type RunningSimulator } from '../simulators/index.ts';
+import { loadProject, type LoadedProject } from '../store/project.ts';
+import { ProjectRunner } from './project-runner.ts';
+import { pointDeviceAt } from './simulated-devices.ts';
+
+export interface SessionOptions {
+  readonly pipelines?: readonly string[];
+  /** Start the project's simulators and point the devices they stand in for at them. */
+  readonly simulate?: boolean;
+  readonly secrets: SecretLookup;
+  readonly log: (entry: LogEntry) => void;
+}
+
+/** A running project: its simulators (when simulated), connectors and pipelines. */
+export interface ProjectSession {
+  readonly loaded: LoadedProject;
+  readonly runner: ProjectRunner;
+  readonly simulators: readonly RunningSimulator[];
+  /** Drains the pipelines, then closes connections, then stops the simulators. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Loads, checks and starts a project the same way for `plantbench run`, the app and the gateway.
+ * Returns located problems instead when it cannot start; nothing is left running then.
+ */
+export async function startProjectSession(root: string, options: SessionOptions): Promise<{ session?: ProjectSession; problems: Problem[] }> {
+  const loaded = loadProject(root);
+  if (loaded.problems.length) return { problems: loaded.problems };
+  const event = (level: LogEntry['level'], message: string, fields?: Record<string, unknown>): void =>
+    options.log({ ts: Date.now(), level, pipeline: 'plantbench', message, fields });
+
+  let simulators: RunningSimulator[] = [];
+  const simulated = new Map<string, DeviceFile>();
+  if (options.simulate) {
+    const profiles = [...loaded.simulators.values()].map((e) => e.model!);
+    simulators = await startSimulators(profiles, {
+      baseDir: loaded.root,
+      log: (level, message, fields) => event(level, message, fields),
+    });
+    for (const sim of simulators) {
+      const profile = loaded.simulators.get(sim.id)!.model!;
+      const device = profile.device ? loaded.devices.get(profile.device)?.model : undefined;
+      if (device) simulated.set(device.id, pointDeviceAt(device, sim, profile));
+    }
+  }
+
+  const connectors: Connector = createConnectors({
+    dataDir: join(loaded.root, '.plantbench'),
+    log: (level, message, fields) => event(level, message, fields),
+  });
+  const { runner, problems } = ProjectRunner.prepare(loaded, {
+    pipelines: options.pipelines,
+    kinds: kindRegistry(ENGINE_KINDS, connectors.kinds),
+    secrets: options.secrets,
+    log: options.log,
+    simulated,
+  });
+  if (!runner) {
+    await connectors.dispose();
+    await Promise.allSettled(simulators.map((s) => s.stop()));
+    return { problems };
+  }
+  await runner.start();
+  return {
+    problems: [],
+    session: {
+      loaded,
+      runner,
+      simulators,
+      async stop() {
+        await runner.stop();
+        await connectors.dispose();
+        await Promise.allSettled(simulators.map((s) => s.stop()));
+      },
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Simulated MQTT device: an in-process aedes broker (MQTT 3.1.1) on a loopback address that, when
+// the profile lists topics, also publishes them from signal generators like a device would.
+import { createServer, type Socket } from 'node:net';
+import type { SimulatorFile } from '../../shared/model/simulator.ts';
+import { createSignal, type SignalValue } from '../../shared/signals.ts';
+import type { RunningSimulator, SimulatorEnv } from '../simulator.ts';
+import { readCsvSeries } from '../csv-series.ts';
+
+export type MqttSimulatorProfile = Extract<SimulatorFile, { protocol: 'mqtt' }>;
+
+type Publisher = (elapsedMs: number) => Buffer;
+
+/**
+ * JSON topics publish { <field>: <signal value>, ..., "ts": <epoch ms> } (a field named "ts" wins);
+ * raw topics publish the text of the field named "value" (or of the only field).
+ */
+async function publisherFor(topic: MqttSimulatorProfile['topics'][number], env: SimulatorEnv): Promise<Publisher> {
+  const fields = await Promise.all(
+    Object.entries(topic.fields).map(async ([name, shape]) => {
+      const signal = createSignal(shape, shape.kind === 'csv' ? await readCsvSeries(shape, env.baseDir) : undefined);
+      return { name, signal };
+    }),
+  );
+  if (topic.format === 'raw') {
+    const field = fields.find((f) => f.name === 'value') ?? (fields.length === 1 ? fields[0] : undefined);
+    if (!field) throw new Error(`topic "${topic.topic}": a raw topic publishes the field named "value" (or its only field)`);
+    return (t) => Buffer.from(String(field.signal(t)));
+  }
+  return (t) => {
+    const obj: Record<string, SignalValue> = { ts: Date.now() };
+    for (const f of fields) obj[f.name] = f.signal(t);
+    return Buffer.from(JSON.stringify(obj));
+  };
+}
+
+export async function startMqttSimulator(profile: MqttSimulatorProfile, env: SimulatorEnv): Promise<RunningSimulator> {
+  // Built before anything listens, so a bad profile (unreadable CSV) fails cleanly.
+  const publishers = await Promise.all(profile.topics.map(async (t) => ({ topic: t, publish: await publisherFor(t, env) })));
+  const { Aedes } = await import('aedes');
+  const broker = await Aedes.createBroker();
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    // A client that resets its connection must not take the simulator down.
+    socket.on('error', () => {});
+    broker.handle(socket);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(profile.bind.port, profile.bind.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await new Promise<void>((done) => broker.close(() => done()));
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === 'EADDRINUSE' ? `${profile.bind.host}:${profile.bind.port} is already in use` : (err as Error).message);
+  }
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : profile.bind.port;
+  const host = profile.bind.host === '0.0.0.0' ? '127.0.0.1' : profile.bind.host;
+
+  const startedAt = Date.now();
+  const timers = publishers.map(({ topic, publish }) =>
+    setInterval(() => {
+      let payload: Buffer;
+      try {
+        payload = publish(Date.now() - startedAt);
+      } catch (err) {
+        env.log('warn', `MQTT simulator ${profile.id}: topic ${topic.topic}: ${(err as Error).message}`);
+        return;
+      }
+      broker.publish({ cmd: 'publish', topic: topic.topic, payload, qos: 0, retain: topic.retain, dup: false }, () => {});
+    }, topic.intervalMs),
+  );
+  env.log('info', `MQTT simulator ${profile.id} listening on mqtt://${host}:${port}`, { topics: profile.topics.length });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    id: profile.id,
+    protocol: 'mqtt',
+    host,
+    port,
+    endpoint: `mqtt://${host}:${port}`,
+    stop() {
+      stopped ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        await new Promise<void>((done) => broker.close(() => done()));
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((done) => server.close(() => done()));
+      })();
+      return stopped;
+    },
+  };
+}
