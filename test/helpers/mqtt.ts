@@ -1,84 +1,42 @@
-// Helpers for MQTT integration tests: a pipeline run with the MQTT connector on the real clock, an
-// MQTT.js client that records what it receives, and a TCP proxy that can cut or hold a connection.
+// Helpers for MQTT integration tests: our simulator broker, a pipeline run with the MQTT connector on
+// the real clock, an MQTT.js client that records what it receives, and a TCP proxy that can cut or
+// hold a connection.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { RealClock } from '../../src/engine/clock.ts';
-import { ENGINE_KINDS, kindRegistry } from '../../src/engine/nodes/index.ts';
-import { PipelineRun, type LogEntry, type NodeStats } from '../../src/engine/runtime.ts';
 import { createMqttConnector } from '../../src/connectors/mqtt/index.ts';
 import { deviceFile, type DeviceFile } from '../../src/shared/model/device.ts';
-import type { Batch, Sample } from '../../src/shared/sample.ts';
-import { pipeline, TEST_PROJECT } from './pipeline.ts';
-
-export async function waitFor(what: string | (() => string), ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { simulatorFile } from '../../src/shared/model/simulator.ts';
+import { startMqttSimulator } from '../../src/simulators/mqtt/index.ts';
+import type { RunningSimulator } from '../../src/simulators/simulator.ts';
+import { startLiveRun, type LiveRun } from './live-run.ts';
 
 /** A device file from plain data (defaults applied, like a devices/<id>.yaml). */
 export function mqttDevice(id: string, fields: Record<string, unknown>): DeviceFile {
   return deviceFile.parse({ apiVersion: 'plantbench/v1', kind: 'Device', id, protocol: 'mqtt', ...fields });
 }
 
-export interface LiveRun {
-  readonly run: PipelineRun;
-  /** What each tapped "node.port" emitted. */
-  readonly out: Record<string, Sample[]>;
-  /** Run log and connector log. */
-  readonly logs: { level: string; message: string }[];
-  stats(node: string): NodeStats;
-  send(node: string, batch: Batch): void;
-  stop(): Promise<void>;
+/** Our MQTT simulator (an aedes broker) on 127.0.0.1, port 0 unless given, publishing `topics`. */
+export async function startBroker(port = 0, topics: unknown[] = []): Promise<RunningSimulator> {
+  const profile = simulatorFile.parse({ apiVersion: 'plantbench/v1', kind: 'Simulator', id: 'broker', protocol: 'mqtt', bind: { host: '127.0.0.1', port }, topics });
+  if (profile.protocol !== 'mqtt') throw new Error('unreachable');
+  return startMqttSimulator(profile, { baseDir: process.cwd(), log: () => {} });
 }
 
-/** Starts a pipeline with the engine kinds and the MQTT connector; taps "node.port" for each entry. */
-export async function startLiveRun(
+/** Starts a pipeline with the engine kinds and the MQTT connector (data in a temp folder); taps "node.port" for each entry. */
+export async function startMqttRun(
   nodes: Record<string, unknown>,
   edges: { from: string; to: string }[],
   devices: DeviceFile[],
   taps: string[],
 ): Promise<LiveRun> {
   const dir = mkdtempSync(join(tmpdir(), 'plantbench-mqtt-'));
-  const logs: { level: string; message: string }[] = [];
-  const connector = createMqttConnector({ dataDir: join(dir, '.plantbench'), log: (level, message) => logs.push({ level, message }) });
-  const byId = new Map(devices.map((d) => [d.id, d]));
-  const run = new PipelineRun({
-    pipeline: pipeline(nodes, edges),
-    kinds: kindRegistry(ENGINE_KINDS, connector.kinds),
-    clock: new RealClock(),
-    project: TEST_PROJECT,
-    devices: (id) => byId.get(id),
-    log: (e: LogEntry) => logs.push({ level: e.level, message: `${e.node ?? ''}: ${e.message}` }),
+  return startLiveRun((log) => createMqttConnector({ dataDir: join(dir, '.plantbench'), log }), nodes, edges, devices, {
+    taps,
+    onStop: () => rmSync(dir, { recursive: true, force: true }),
   });
-  const out: Record<string, Sample[]> = {};
-  for (const tap of taps) {
-    const [node, port] = tap.split('.') as [string, string];
-    const list: Sample[] = [];
-    out[tap] = list;
-    run.tap(node, port, (batch) => list.push(...batch));
-  }
-  await run.start();
-  let stopped = false;
-  return {
-    run,
-    out,
-    logs,
-    stats: (node) => run.stats().nodes[node]!,
-    send: (node, batch) => run.inject(node, 'in', batch),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await run.stop();
-      await connector.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 export interface Received {

@@ -3,22 +3,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RealClock } from '../../src/engine/clock.ts';
-import { ENGINE_KINDS, kindRegistry } from '../../src/engine/nodes/index.ts';
-import { PipelineRun, type LogEntry, type NodeStats } from '../../src/engine/runtime.ts';
-import type { Connector } from '../../src/connectors/connector.ts';
 import { createOpcuaConnector } from '../../src/connectors/opcua/index.ts';
 import type { OpcuaDevice } from '../../src/connectors/opcua/types.ts';
 import { deviceFile } from '../../src/shared/model/device.ts';
 import { simulatorFile } from '../../src/shared/model/simulator.ts';
-import type { Batch, Sample } from '../../src/shared/sample.ts';
 import {
   startOpcuaSimulator,
   type OpcuaSimulatorOptions,
   type OpcuaSimulatorProfile,
   type RunningOpcuaSimulator,
 } from '../../src/simulators/opcua/index.ts';
-import { pipeline, TEST_PROJECT } from './pipeline.ts';
+import { startLiveRun, type LiveRun } from './live-run.ts';
 
 const dirs: string[] = [];
 
@@ -32,16 +27,6 @@ export function tempDir(prefix = 'plantbench-opcua-'): string {
 export function cleanupTempDirs(): void {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
-
-export async function waitFor(what: string | (() => string), ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A simulator profile from plain data (the same schema as simulators/<id>.yaml). */
 export function simProfile(fields: Record<string, unknown>): OpcuaSimulatorProfile {
@@ -71,16 +56,7 @@ export function opcuaDevice(id: string, fields: Record<string, unknown>): OpcuaD
   return parsed;
 }
 
-export interface OpcuaRun {
-  readonly run: PipelineRun;
-  readonly connector: Connector;
-  /** What each tapped "node.port" emitted. */
-  readonly out: Record<string, Sample[]>;
-  readonly logs: { level: string; message: string }[];
-  stats(node: string): NodeStats;
-  send(node: string, batch: Batch): void;
-  stop(): Promise<void>;
-}
+export type OpcuaRun = LiveRun;
 
 /**
  * Starts a pipeline with the engine kinds and the OPC UA connector; taps "node.port" for each entry.
@@ -93,45 +69,5 @@ export async function startOpcuaRun(
   taps: string[],
   dataDir = join(tempDir(), '.plantbench'),
 ): Promise<OpcuaRun> {
-  const logs: { level: string; message: string }[] = [];
-  const connector = createOpcuaConnector({ dataDir, log: (level, message) => logs.push({ level, message }) });
-  const byId = new Map(devices.map((d) => [d.id, d]));
-  const run = new PipelineRun({
-    pipeline: pipeline(nodes, edges),
-    kinds: kindRegistry(ENGINE_KINDS, connector.kinds),
-    clock: new RealClock(),
-    project: TEST_PROJECT,
-    devices: (id) => byId.get(id),
-    log: (e: LogEntry) => logs.push({ level: e.level, message: `${e.node ?? ''}: ${e.message}` }),
-  });
-  const out: Record<string, Sample[]> = {};
-  for (const tap of taps) {
-    const [node, port] = tap.split('.') as [string, string];
-    const list: Sample[] = [];
-    out[tap] = list;
-    run.tap(node, port, (batch) => list.push(...batch));
-  }
-  await run.start();
-  let stopped = false;
-  return {
-    run,
-    connector,
-    out,
-    logs,
-    stats: (node) => run.stats().nodes[node]!,
-    send: (node, batch) => run.inject(node, 'in', batch),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await run.stop();
-      await connector.dispose();
-    },
-  };
-}
-
-/** The latest sample per path. */
-export function latest(samples: readonly Sample[]): Map<string, Sample> {
-  const map = new Map<string, Sample>();
-  for (const s of samples) map.set(s.path, s);
-  return map;
+  return startLiveRun((log) => createOpcuaConnector({ dataDir, log }), nodes, edges, devices, { taps });
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { copyExample } from '../helpers/project.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 // The whole simulated bottling line: `plantbench run --simulate` starts the filler (Modbus),
 // capper (OPC UA) and palletizer (MQTT) simulators, runs the three pipelines against them, and
@@ -38,16 +39,6 @@ function collectLines(child: ChildProcessWithoutNullStreams): string[] {
   return lines;
 }
 
-async function waitFor(what: string, ok: () => boolean, ms: number, poll?: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    await poll?.();
-    if (ok()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('plantbench run flows/bottling-line --simulate', () => {
   it('delivers the line to mosquitto_sub as JSON UNS topics and as Sparkplug B', async () => {
     expect(existsSync(MOSQUITTO_SUB), 'install the Debian package mosquitto-clients').toBe(true);
@@ -60,7 +51,7 @@ describe('plantbench run flows/bottling-line --simulate', () => {
     const sub = spawn(MOSQUITTO_SUB, ['-h', broker.host, '-p', String(broker.port), '-t', 'acme/#', '-t', 'spBv1.0/#', '-v']);
     children.push(sub);
     const received = collectLines(sub);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
 
     const run = spawn(process.execPath, [BIN, 'run', project.root, '--simulate', '--json'], { env: { ...process.env, NO_COLOR: '1' } });
     children.push(run);

@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/shared/sample.ts';
 import type { RunningModbusSimulator } from '../../src/simulators/modbus/index.ts';
-import { modbusDevice, sleep, startModbusRun, startSim, until, type ModbusRun } from '../helpers/modbus.ts';
+import { modbusDevice, startModbusRun, startSim, type ModbusRun } from '../helpers/modbus.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 const POINTS = [
   { name: 'level', area: 'holding', address: 0, type: 'float32', order: 'CDAB', signal: { kind: 'ramp', from: 0, to: 100, periodMs: 10_000 }, updateMs: 100 },
@@ -38,12 +39,12 @@ describe('modbus connector when the device goes away', () => {
     const seen: { batch: readonly Sample[]; polls: number; at: number }[] = [];
     r.run.tap('src', 'out', (batch) => seen.push({ batch, polls: polls(), at: Date.now() }));
 
-    await until(() => seen.filter((b) => b.batch.every((x) => x.quality === 'good')).length >= 3, 'good values');
+    await waitFor('good values', () => seen.filter((b) => b.batch.every((x) => x.quality === 'good')).length >= 3);
     const pollsAtKill = polls();
     await sim.stop();
     sim = undefined;
     const killedAt = seen.length;
-    await until(() => seen.slice(killedAt).some((b) => b.batch.some((x) => x.quality === 'bad')), 'bad quality', 5 * INTERVAL + 2000);
+    await waitFor('bad quality', () => seen.slice(killedAt).some((b) => b.batch.some((x) => x.quality === 'bad')), 5 * INTERVAL + 2000);
     const firstBad = seen.slice(killedAt).find((b) => b.batch.some((x) => x.quality === 'bad'))!;
     expect(firstBad.polls - pollsAtKill).toBeLessThanOrEqual(2);
     expect(firstBad.batch.map((x) => [x.path, x.quality, x.value])).toEqual([
@@ -59,11 +60,11 @@ describe('modbus connector when the device goes away', () => {
     sim = await startSim(POINTS, { port });
     const returnedAt = Date.now();
     const back = seen.length;
-    await until(() => seen.slice(back).some((b) => b.batch.every((x) => x.quality === 'good')), 'good values after the return', 5000);
+    await waitFor('good values after the return', () => seen.slice(back).some((b) => b.batch.every((x) => x.quality === 'good')), 5000);
     const firstGood = seen.slice(back).find((b) => b.batch.every((x) => x.quality === 'good'))!;
     expect(firstGood.at - returnedAt).toBeLessThan(5000);
     expect(typeof firstGood.batch[1]!.value).toBe('number');
-    await until(() => r.status('src').connection === 'connected', 'connected status');
+    await waitFor('connected status', () => r.status('src').connection === 'connected');
     expect(sim.stats().connections).toBe(1);
   });
 });

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createModbusConnector, type ModbusSession } from '../../src/connectors/modbus/index.ts';
 import { decodeRegisters } from '../../src/shared/codec/modbus.ts';
 import type { RunningModbusSimulator } from '../../src/simulators/modbus/index.ts';
-import { quietLog, sleep, startSim } from '../helpers/modbus.ts';
+import { quietLog, startSim } from '../helpers/modbus.ts';
+import { sleep } from '../helpers/wait.ts';
 
 const OPTS = { timeoutMs: 300, retries: 0 };
 const connector = createModbusConnector({ dataDir: tmpdir(), log: quietLog });

@@ -5,7 +5,9 @@ import { planReads } from '../../src/connectors/modbus/plan.ts';
 import { MODBUS_ORDERS, type ModbusTag } from '../../src/shared/model/device.ts';
 import type { Sample } from '../../src/shared/sample.ts';
 import type { RunningModbusSimulator } from '../../src/simulators/modbus/index.ts';
-import { latest, modbusDevice, sleep, startModbusRun, startSim, until, type ModbusRun } from '../helpers/modbus.ts';
+import { latest } from '../helpers/live-run.ts';
+import { modbusDevice, startModbusRun, startSim, type ModbusRun } from '../helpers/modbus.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 let sims: RunningModbusSimulator[] = [];
 let runs: ModbusRun[] = [];
@@ -66,16 +68,16 @@ describe('modbus-source against the simulator', () => {
     const tags = points.map(({ value: _v, ...p }) => ({ ...p, address: (p.address as number) + 1 }));
     const device = modbusDevice('plc', s, { addressBase: 1, pollGroups: [{ id: 'all', intervalMs: 500 }], tags });
     const r = await start({ src: { type: 'modbus-source', config: { device: 'plc' } } }, [], [device]);
-    await until(() => r.outputs['src.out']!.length >= points.length, 'one value of every tag');
+    await waitFor('one value of every tag', () => r.out['src.out']!.length >= points.length);
 
-    const got = latest(r.outputs['src.out']!);
+    const got = latest(r.out['src.out']!);
     for (const p of points) {
       const sample = got.get(`plc/${p.name as string}`)!;
       expect(sample, `plc/${p.name as string}`).toBeDefined();
       expect([p.name, sample.value, sample.quality]).toEqual([p.name, p.value, 'good']);
       expect(sample.meta?.dataType).toBe(p.type);
     }
-    expect(r.outputs['src.error']).toEqual([]);
+    expect(r.out['src.error']).toEqual([]);
   });
 
   it('applies scale, unit and range and stamps samples with the response time', async () => {
@@ -86,8 +88,8 @@ describe('modbus-source against the simulator', () => {
     });
     const before = Date.now();
     const r = await start({ src: { type: 'modbus-source', config: { device: 'm' } } }, [], [device]);
-    await until(() => r.outputs['src.out']!.length > 0, 'a sample');
-    const sample = r.outputs['src.out']![0]!;
+    await waitFor('a sample', () => r.out['src.out']!.length > 0);
+    const sample = r.out['src.out']![0]!;
     expect(sample.path).toBe('m/flow');
     expect(sample.value).toBeCloseTo(120.4);
     expect(sample.meta).toEqual({ dataType: 'int16', unit: 'm3/h', range: { low: 0, high: 200 } });
@@ -127,12 +129,12 @@ describe('modbus-source against the simulator', () => {
       [],
       [device],
     );
-    await until(() => r.outputs['a.out']!.length === 110 && r.outputs['b.out']!.length === 110, 'the first poll in both nodes');
+    await waitFor('the first poll in both nodes', () => r.out['a.out']!.length === 110 && r.out['b.out']!.length === 110);
     expect(s.stats().requests).toBe(planned.length);
     expect(s.stats().byFunction).toEqual({ 1: 1, 3: 4 });
     expect(s.stats().connections).toBe(1);
     expect(r.status('a')).toMatchObject({ polls: 1, requests: planned.length, requestErrors: 0, connection: 'connected' });
-    const values = latest([...r.outputs['a.out']!, ...r.outputs['b.out']!]);
+    const values = latest([...r.out['a.out']!, ...r.out['b.out']!]);
     expect(values.get('d/r297')!.value).toBe(297);
     expect(values.get('d/f19')!.value).toBe(19.5);
     expect(values.get('d/c98')!.value).toBe(true);
@@ -147,7 +149,7 @@ describe('modbus-source against the simulator', () => {
     });
     const perPoll = 24; // 3000 registers / 125
     const r = await start({ src: { type: 'modbus-source', config: { device: 'big' } } }, [], [device]);
-    await until(() => Number(r.status('src').pollsSkipped ?? 0) >= 5 && Number(r.status('src').polls ?? 0) >= 5, 'skipped polls');
+    await waitFor('skipped polls', () => Number(r.status('src').pollsSkipped ?? 0) >= 5 && Number(r.status('src').polls ?? 0) >= 5);
     await r.stop();
     const { polls, pollsSkipped, requests } = r.status('src') as { polls: number; pollsSkipped: number; requests: number };
     const sent = s.stats().requests;
@@ -157,7 +159,7 @@ describe('modbus-source against the simulator', () => {
     expect(sent).toBeGreaterThanOrEqual((polls - 1) * perPoll);
     // ... and the skipped ticks sent nothing.
     expect(sent).toBeLessThan((polls + pollsSkipped) * perPoll);
-    expect(r.outputs['src.out']!.length % 3000).toBe(0);
+    expect(r.out['src.out']!.length % 3000).toBe(0);
   });
 
   it('turns exception responses into bad quality with the exception text, once, and isolates the bad address', async () => {
@@ -177,8 +179,8 @@ describe('modbus-source against the simulator', () => {
       ],
     });
     const r = await start({ src: { type: 'modbus-source', config: { device: 'd' } } }, [], [device]);
-    await until(() => Number(r.status('src').polls ?? 0) >= 4, 'four polls');
-    const out = r.outputs['src.out']!;
+    await waitFor('four polls', () => Number(r.status('src').polls ?? 0) >= 4);
+    const out = r.out['src.out']!;
     const byPath = (path: string): Sample[] => out.filter((x) => x.path === path);
     for (const path of ['d/missing', 'd/nowhere']) {
       // Bad once, not on every poll.
@@ -214,11 +216,11 @@ describe('modbus-source against the simulator', () => {
     expect(s.stats().connections).toBe(1);
     // The healthy unit kept most of its polls (no timing assertion: a generous share of the ticks).
     expect(Number(ok.polls)).toBeGreaterThan((elapsed / 50) * 0.6);
-    expect(r.outputs['ok.out']!.every((x) => x.quality === 'good' && x.value === 1500)).toBe(true);
+    expect(r.out['ok.out']!.every((x) => x.quality === 'good' && x.value === 1500)).toBe(true);
     // The dead unit is backed off: two attempts, then a probe at 1, 2 (and 4) s, not one per tick.
     expect(s.stats().byUnit[2]).toBeLessThanOrEqual(8);
     expect(Number(r.status('gone').pollsSkipped)).toBeGreaterThan(20);
-    expect(r.outputs['gone.out']!.map((x) => [x.quality, x.status?.text])).toEqual([['bad', 'Timeout after 150 ms']]);
+    expect(r.out['gone.out']!.map((x) => [x.quality, x.status?.text])).toEqual([['bad', 'Timeout after 150 ms']]);
     expect(r.status('gone').unitAnswering).toBe(false);
   });
 
@@ -230,7 +232,7 @@ describe('modbus-source against the simulator', () => {
     // Two attempts, a probe after 1 s, then (at most) one re-open of the silent socket.
     expect(s.stats().requests).toBeLessThanOrEqual(5);
     expect(s.stats().connections).toBeLessThanOrEqual(2);
-    const out = r.outputs['src.out']!;
+    const out = r.out['src.out']!;
     expect(out.length).toBeGreaterThanOrEqual(1);
     expect(out.length).toBeLessThanOrEqual(3);
     expect(out.every((x) => x.quality === 'bad' && x.value === null)).toBe(true);
@@ -241,7 +243,7 @@ describe('modbus-source against the simulator', () => {
     const s = await sim([{ name: 'x', area: 'holding', address: 0, type: 'uint16', value: 1 }]);
     const device = modbusDevice('d', s, { pollGroups: [{ id: 'g', intervalMs: 50 }], tags: [{ name: 'x', area: 'holding', address: 0 }] });
     const r = await start({ src: { type: 'modbus-source', config: { device: 'd' } } }, [], [device]);
-    await until(() => Number(r.status('src').polls ?? 0) >= 3, 'three polls');
+    await waitFor('three polls', () => Number(r.status('src').polls ?? 0) >= 3);
     const status = r.status('src');
     expect(status).toMatchObject({ connection: 'connected', queueDepth: 0, requestErrors: 0, pollsSkipped: 0, samplesSkipped: 0, unitAnswering: true });
     expect(typeof status.stalenessMs).toBe('number');
@@ -261,12 +263,12 @@ describe('modbus-source against the simulator', () => {
       ],
     });
     const r = await start({ src: { type: 'modbus-source', config: { device: 'd' } } }, [], [device]);
-    await until(() => r.outputs['src.out']!.length > 0, 'a sample');
-    expect(r.outputs['src.error']!.map((x) => x.error?.message)).toEqual([
+    await waitFor('a sample', () => r.out['src.out']!.length > 0);
+    expect(r.out['src.error']!.map((x) => x.error?.message)).toEqual([
       'tag "lost" names poll group "nope", which device "d" does not define (it has: g)',
       'device "d": tag "zero": holding register address 0 (base 1) is outside the wire range 0..65535',
     ]);
-    expect(r.outputs['src.out']![0]).toMatchObject({ path: 'd/x', value: 7, quality: 'good' });
+    expect(r.out['src.out']![0]).toMatchObject({ path: 'd/x', value: 7, quality: 'good' });
   });
 });
 
@@ -309,11 +311,11 @@ describe('modbus-sink against the simulator', () => {
     write('sp', 'abc');
     write('speed', 99, 'bad');
     const written = ['sp', 'speed', 'run', 'flag3', 'recipe', 'count', 'temp', 'ghost'].map((t) => `w-${t}`);
-    await until(() => written.every((id) => w.stats(id).in > 0 && w.stats(id).queued === 0) && w.stats('w-sp').in === 2, 'the writes');
+    await waitFor('the writes', () => written.every((id) => w.stats(id).in > 0 && w.stats(id).queued === 0) && w.stats('w-sp').in === 2);
     await w.run.settle();
 
     expect(w.status('w-sp')).toMatchObject({ writes: 1, writeErrors: 1, connection: 'connected' });
-    const errors = Object.keys(sinks).flatMap((id) => w.outputs[`${id}.error`]!.map((x) => x.error!.message));
+    const errors = Object.keys(sinks).flatMap((id) => w.out[`${id}.error`]!.map((x) => x.error!.message));
     expect(errors.sort()).toEqual(
       [
         `d/ghost: Illegal data address (exception 2) (writing holding register 50 (400051) of unit 1 at 127.0.0.1:${s.port})`,
@@ -325,8 +327,8 @@ describe('modbus-sink against the simulator', () => {
     expect(s.stats().byFunction).toMatchObject({ 3: 1, 5: 1, 6: 3, 16: 3 });
 
     const r = await start({ src: { type: 'modbus-source', config: { device: 'd', tags: ['sp', 'speed', 'run', 'flag0', 'flag3', 'recipe', 'count'] } } }, [], [device]);
-    await until(() => r.outputs['src.out']!.length >= 7, 'the values read back');
-    const got = latest(r.outputs['src.out']!);
+    await waitFor('the values read back', () => r.out['src.out']!.length >= 7);
+    const got = latest(r.out['src.out']!);
     expect(got.get('d/speed')!.value).toBeCloseTo(123.4, 9);
     got.delete('d/speed');
     expect(Object.fromEntries([...got].map(([path, x]) => [path, x.value]))).toEqual({

@@ -1,40 +1,24 @@
 // The mqtt-sink as a Sparkplug B edge node, against our aedes simulator. Every message is decoded
 // with sparkplug-payload's own decoder, as a third-party host application would.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import spPayload from 'sparkplug-payload/lib/sparkplugbpayload.js';
-import { simulatorFile } from '../../src/shared/model/simulator.ts';
 import type { Sample } from '../../src/shared/sample.ts';
-import { startMqttSimulator } from '../../src/simulators/mqtt/index.ts';
-import type { RunningSimulator } from '../../src/simulators/simulator.ts';
-import { mqttDevice, startLiveRun, startProxy, testClient, waitFor, type LiveRun, type Received, type TestClient } from '../helpers/mqtt.ts';
+import { cleanupAfterEach } from '../helpers/cleanups.ts';
+import type { LiveRun } from '../helpers/live-run.ts';
+import { mqttDevice, startBroker, startMqttRun, startProxy, testClient, type Received, type TestClient } from '../helpers/mqtt.ts';
+import { waitFor } from '../helpers/wait.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function broker(): Promise<RunningSimulator> {
-  const profile = simulatorFile.parse({ apiVersion: 'plantbench/v1', kind: 'Simulator', id: 'broker', protocol: 'mqtt' });
-  if (profile.protocol !== 'mqtt') throw new Error('unreachable');
-  const sim = await startMqttSimulator(profile, { baseDir: process.cwd(), log: () => {} });
-  cleanups.push(() => sim.stop());
-  return sim;
-}
-
-async function client(...args: Parameters<typeof testClient>): Promise<TestClient> {
-  const c = await testClient(...args);
-  cleanups.push(() => c.end());
-  return c;
-}
+const cleanups = cleanupAfterEach();
+const broker = cleanups.track(startBroker, (sim) => sim.stop());
+const live = cleanups.track(startMqttRun, (run) => run.stop());
+const client = cleanups.track(testClient, (c) => c.end());
 
 const IDLE_SOURCE = { type: 'signal', config: { path: 'idle', intervalMs: 3_600_000, shape: { kind: 'sine' } } };
 const SPARKPLUG = { format: 'sparkplug', groupId: 'plant', edgeNodeId: 'line-1', deviceId: 'palletizer' };
 
 async function edgeNodeRun(url: string, payload: Record<string, unknown> = SPARKPLUG): Promise<LiveRun> {
   const device = mqttDevice('uns', { url, protocolVersion: 4 });
-  const run = await startLiveRun({ src: IDLE_SOURCE, sp: { type: 'mqtt-sink', config: { device: 'uns', payload } } }, [{ from: 'src', to: 'sp' }], [device], ['sp.error']);
-  cleanups.push(() => run.stop());
-  return run;
+  return live({ src: IDLE_SOURCE, sp: { type: 'mqtt-sink', config: { device: 'uns', payload } } }, [{ from: 'src', to: 'sp' }], [device], ['sp.error']);
 }
 
 interface Decoded {
@@ -223,8 +207,7 @@ describe('Sparkplug B edge node (mqtt-sink)', () => {
 
     // The host application starts after the births: DDATA has aliases it cannot name yet.
     const device = mqttDevice('scada', { url: sim.endpoint, protocolVersion: 4, tags: [{ name: 'layer', topic: 'spBv1.0/plant/DDATA/line-1/palletizer', payload: { format: 'sparkplug', metric: 'palletizer/layer' } }] });
-    const reader = await startLiveRun({ src: { type: 'mqtt-source', config: { device: 'scada' } } }, [], [device], ['src.out']);
-    cleanups.push(() => reader.stop());
+    const reader = await live({ src: { type: 'mqtt-source', config: { device: 'scada' } } }, [], [device], ['src.out']);
     await waitFor('connected', () => reader.stats('src').status?.connection === 'connected');
     edge.send('sp', [asset({ layer: 2, mode: 'auto', pallets: 1 }, 2000)]);
     await waitFor('rebirth requested and answered', () => messages(host, 'NCMD').length === 1 && messages(host, 'DBIRTH').length === 2);

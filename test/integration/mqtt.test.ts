@@ -1,41 +1,18 @@
 // The MQTT connector against our simulator (an aedes broker, MQTT 3.1.1) on loopback: the source
 // with JSON fields, raw text and Sparkplug B; the sink as value and JSON; QoS 1; bad payloads; a
 // broker restart; MQTT 5 → 3.1.1 fallback. Peers are MQTT.js clients of the test's own.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import spPayload from 'sparkplug-payload/lib/sparkplugbpayload.js';
-import { simulatorFile } from '../../src/shared/model/simulator.ts';
 import type { Sample } from '../../src/shared/sample.ts';
-import { startMqttSimulator } from '../../src/simulators/mqtt/index.ts';
-import type { RunningSimulator } from '../../src/simulators/simulator.ts';
-import { mqttDevice, startLiveRun, startProxy, testClient, waitFor, type LiveRun, type Proxy, type TestClient } from '../helpers/mqtt.ts';
+import { cleanupAfterEach } from '../helpers/cleanups.ts';
+import { mqttDevice, startBroker, startMqttRun, startProxy, testClient, type Proxy } from '../helpers/mqtt.ts';
 import { freePort } from '../helpers/net.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-const simEnv = { baseDir: process.cwd(), log: () => {} };
-
-async function broker(port = 0, topics: unknown[] = []): Promise<RunningSimulator> {
-  const profile = simulatorFile.parse({ apiVersion: 'plantbench/v1', kind: 'Simulator', id: 'broker', protocol: 'mqtt', bind: { host: '127.0.0.1', port }, topics });
-  if (profile.protocol !== 'mqtt') throw new Error('unreachable');
-  const sim = await startMqttSimulator(profile, simEnv);
-  cleanups.push(() => sim.stop());
-  return sim;
-}
-
-async function live(...args: Parameters<typeof startLiveRun>): Promise<LiveRun> {
-  const run = await startLiveRun(...args);
-  cleanups.push(() => run.stop());
-  return run;
-}
-
-async function client(...args: Parameters<typeof testClient>): Promise<TestClient> {
-  const c = await testClient(...args);
-  cleanups.push(() => c.end());
-  return c;
-}
+const cleanups = cleanupAfterEach();
+const broker = cleanups.track(startBroker, (sim) => sim.stop());
+const live = cleanups.track(startMqttRun, (run) => run.stop());
+const client = cleanups.track(testClient, (c) => c.end());
 
 const sample = (path: string, value: Sample['value'], extra: Partial<Sample> = {}): Sample => ({ path, value, quality: 'good', ts: 1_700_000_000_000, ...extra });
 const values = (samples: Sample[] | undefined, path?: string) => (samples ?? []).filter((s) => path === undefined || s.path === path).map((s) => s.value);
@@ -284,14 +261,14 @@ describe('mqtt-sink', () => {
     for (let b = 0; b < 30; b++) run.send('sink', Array.from({ length: 100 }, (_, i) => sample(`line/t${i % 10}`, b * 100 + i)));
     // 10 batches go out (1,000 unacknowledged: the window is full); the other 20 wait in the queue.
     await waitFor('the window to fill', () => peer.received.length >= 1000);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(peer.received.length).toBe(1000);
     expect(run.stats('sink').queued).toBe(2000);
     expect(run.stats('sink').status?.published ?? 0).toBe(0);
 
     let stopped = false;
     const stopping = run.stop().then(() => (stopped = true));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(stopped).toBe(false);
     proxy.release();
     await stopping;

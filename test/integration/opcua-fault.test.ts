@@ -5,7 +5,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NO_COMMUNICATION } from '../../src/connectors/opcua/types.ts';
 import type { Sample } from '../../src/shared/sample.ts';
 import type { RunningOpcuaSimulator } from '../../src/simulators/opcua/index.ts';
-import { cleanupTempDirs, opcuaDevice, sleep, startOpcuaRun, startSim, tempDir, waitFor, type OpcuaRun } from '../helpers/opcua.ts';
+import { cleanupTempDirs, opcuaDevice, startOpcuaRun, startSim, tempDir, type OpcuaRun } from '../helpers/opcua.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
 
 const PUBLISHING_MS = 200;
 const SAMPLING_MS = 100;

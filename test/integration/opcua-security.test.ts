@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { trust } from '../../src/cli/commands/trust.ts';
 import { listCertificates, trustCertificate } from '../../src/connectors/opcua/index.ts';
 import type { RunningOpcuaSimulator } from '../../src/simulators/opcua/index.ts';
-import { cleanupTempDirs, opcuaDevice, startOpcuaRun, startSim, tempDir, waitFor, type OpcuaRun } from '../helpers/opcua.ts';
+import { cleanupTempDirs, opcuaDevice, startOpcuaRun, startSim, tempDir, type OpcuaRun } from '../helpers/opcua.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const VARIABLES = [{ path: 'Line/Speed', dataType: 'Double', value: 42 }];
 const TAGS = [{ name: 'speed', nodeId: 'ns=1;s=Line.Speed' }];

@@ -11,7 +11,8 @@ import {
 } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningOpcuaSimulator } from '../../src/simulators/opcua/index.ts';
-import { cleanupTempDirs, sleep, startSim, tempDir } from '../helpers/opcua.ts';
+import { cleanupTempDirs, startSim, tempDir } from '../helpers/opcua.ts';
+import { sleep } from '../helpers/wait.ts';
 
 const TYPES = ['Boolean', 'SByte', 'Byte', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Int64', 'UInt64', 'Float', 'Double', 'String', 'DateTime'] as const;
 

@@ -2,7 +2,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/shared/sample.ts';
 import type { RunningOpcuaSimulator } from '../../src/simulators/opcua/index.ts';
-import { cleanupTempDirs, opcuaDevice, startOpcuaRun, startSim, waitFor, type OpcuaRun } from '../helpers/opcua.ts';
+import { cleanupTempDirs, opcuaDevice, startOpcuaRun, startSim, type OpcuaRun } from '../helpers/opcua.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let sim: RunningOpcuaSimulator;
 let live: OpcuaRun | undefined;

@@ -6,7 +6,9 @@ import { ENGINE_KINDS, kindRegistry } from '../../src/engine/nodes/index.ts';
 import { PipelineRun } from '../../src/engine/runtime.ts';
 import type { Sample } from '../../src/shared/sample.ts';
 import type { RunningOpcuaSimulator } from '../../src/simulators/opcua/index.ts';
-import { cleanupTempDirs, latest, opcuaDevice, sleep, startOpcuaRun, startSim, tempDir, waitFor, type OpcuaRun } from '../helpers/opcua.ts';
+import { latest } from '../helpers/live-run.ts';
+import { cleanupTempDirs, opcuaDevice, startOpcuaRun, startSim, tempDir, type OpcuaRun } from '../helpers/opcua.ts';
+import { sleep, waitFor } from '../helpers/wait.ts';
 import { pipeline, TEST_PROJECT } from '../helpers/pipeline.ts';
 
 let sim: RunningOpcuaSimulator | undefined;

@@ -4,7 +4,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningModbusSimulator } from '../../../src/simulators/modbus/index.ts';
-import { latest, modbusDevice, startModbusRun, startSim, until } from '../../helpers/modbus.ts';
+import { latest } from '../../helpers/live-run.ts';
+import { modbusDevice, startModbusRun, startSim } from '../../helpers/modbus.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const MBPOLL = '/usr/bin/mbpoll';
 const UNIT = 3;
@@ -96,8 +98,8 @@ describe('interop: mbpoll against the Modbus simulator', () => {
     });
     const r = await startModbusRun({ src: { type: 'modbus-source', config: { device: 'sim' } } }, [], [device]);
     try {
-      await until(() => latest(r.outputs['src.out']!).size === 2, 'both values');
-      const values = Object.fromEntries([...latest(r.outputs['src.out']!)].map(([path, s]) => [path, s.value]));
+      await waitFor('both values', () => latest(r.out['src.out']!).size === 2);
+      const values = Object.fromEntries([...latest(r.out['src.out']!)].map(([path, s]) => [path, s.value]));
       expect(values).toEqual({ 'sim/setpoint': 4321, 'sim/target': -2.5 });
     } finally {
       await r.stop();

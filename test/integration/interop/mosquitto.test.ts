@@ -4,38 +4,28 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import spPayload from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import type { Sample } from '../../../src/shared/sample.ts';
+import { cleanupAfterEach } from '../../helpers/cleanups.ts';
+import type { LiveRun } from '../../helpers/live-run.ts';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.ts';
-import { mqttDevice, startLiveRun, testClient, waitFor, type LiveRun, type TestClient } from '../../helpers/mqtt.ts';
+import { mqttDevice, startMqttRun, testClient } from '../../helpers/mqtt.ts';
 import { makeTestPki, type TestPki } from '../../helpers/tls.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const MOSQUITTO_SUB = '/usr/bin/mosquitto_sub';
 const MOSQUITTO_PUB = '/usr/bin/mosquitto_pub';
 const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
+const live = cleanups.track(startMqttRun, (run) => run.stop());
+const client = cleanups.track(testClient, (c) => c.end());
 
 async function mosquitto(extraConfig?: string): Promise<Mosquitto> {
   const m = await startMosquitto(extraConfig ? { extraConfig } : {});
   cleanups.push(() => m.stop());
   return m;
-}
-
-async function live(...args: Parameters<typeof startLiveRun>): Promise<LiveRun> {
-  const run = await startLiveRun(...args);
-  cleanups.push(() => run.stop());
-  return run;
-}
-
-async function client(...args: Parameters<typeof testClient>): Promise<TestClient> {
-  const c = await testClient(...args);
-  cleanups.push(() => c.end());
-  return c;
 }
 
 function pki(): TestPki {

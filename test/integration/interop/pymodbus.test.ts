@@ -3,7 +3,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, latest, modbusDevice, startModbusRun, until, type ModbusRun } from '../../helpers/modbus.ts';
+import { latest } from '../../helpers/live-run.ts';
+import { modbusDevice, startModbusRun, type ModbusRun } from '../../helpers/modbus.ts';
+import { freePort } from '../../helpers/net.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = new URL('./pymodbus_server.py', import.meta.url).pathname;
@@ -71,8 +74,8 @@ describe('interop with a pymodbus server', () => {
     });
     run = await startModbusRun({ src: { type: 'modbus-source', config: { device: 'py' } } }, [], [device]);
     const r = run;
-    await until(() => latest(r.outputs['src.out']!).size === 13, 'a value of every tag');
-    const values = Object.fromEntries([...latest(r.outputs['src.out']!)].map(([path, s]) => [path, s.quality === 'good' ? s.value : s.status?.text]));
+    await waitFor('a value of every tag', () => latest(r.out['src.out']!).size === 13);
+    const values = Object.fromEntries([...latest(r.out['src.out']!)].map(([path, s]) => [path, s.quality === 'good' ? s.value : s.status?.text]));
     expect(values).toEqual({
       'py/level': 123.456,
       'py/count': 3456789012,
@@ -115,12 +118,12 @@ describe('interop with a pymodbus server', () => {
       w.run.inject('w-level', 'in', [{ path: 'x', value: -7.125, quality: 'good', ts: now }]);
       w.run.inject('w-delta', 'in', [{ path: 'x', value: 321, quality: 'good', ts: now }]);
       w.run.inject('w-coil1', 'in', [{ path: 'x', value: true, quality: 'good', ts: now }]);
-      await until(() => ['w-level', 'w-delta', 'w-coil1'].every((id) => w.status(id).writes === 1), 'three writes');
-      const after = w.outputs['src.out']!.length;
-      await until(() => latest(w.outputs['src.out']!.slice(after)).size === 3, 'values read after the writes');
-      const values = Object.fromEntries([...latest(w.outputs['src.out']!.slice(after))].map(([path, s]) => [path, s.value]));
+      await waitFor('three writes', () => ['w-level', 'w-delta', 'w-coil1'].every((id) => w.status(id).writes === 1));
+      const after = w.out['src.out']!.length;
+      await waitFor('values read after the writes', () => latest(w.out['src.out']!.slice(after)).size === 3);
+      const values = Object.fromEntries([...latest(w.out['src.out']!.slice(after))].map(([path, s]) => [path, s.value]));
       expect(values).toEqual({ 'py/level': -7.125, 'py/delta': 321, 'py/coil1': true });
-      expect(['w-level', 'w-delta', 'w-coil1'].flatMap((id) => w.outputs[`${id}.error`]!)).toEqual([]);
+      expect(['w-level', 'w-delta', 'w-coil1'].flatMap((id) => w.out[`${id}.error`]!)).toEqual([]);
     } finally {
       await w.stop();
     }
