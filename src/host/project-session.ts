@@ -5,8 +5,9 @@ import type { LogEntry } from '../engine/runtime.ts';
 import type { DeviceFile } from '../shared/model/device.ts';
 import type { Problem } from '../shared/problem.ts';
 import type { SecretLookup } from '../shared/secret-refs.ts';
-import { startSimulators, type RunningSimulator } from '../simulators/index.ts';
+import { SimulatorStartError, startSimulators, type RunningSimulator } from '../simulators/index.ts';
 import { loadProject, type LoadedProject } from '../store/project.ts';
+import { problemAt } from '../store/yaml-source.ts';
 import { ProjectRunner } from './project-runner.ts';
 import { pointDeviceAt } from './simulated-devices.ts';
 
@@ -41,10 +42,13 @@ export async function startProjectSession(root: string, options: SessionOptions)
   const simulated = new Map<string, DeviceFile>();
   if (options.simulate) {
     const profiles = [...loaded.simulators.values()].map((e) => e.model!);
-    simulators = await startSimulators(profiles, {
-      baseDir: loaded.root,
-      log: (level, message, fields) => event(level, message, fields),
-    });
+    try {
+      simulators = await startSimulators(profiles, { baseDir: loaded.root, log: (level, message, fields) => event(level, message, fields) }, { fallback: true });
+    } catch (err) {
+      if (!(err instanceof SimulatorStartError)) throw err;
+      const entry = loaded.simulators.get(err.profileId)!;
+      return { problems: [problemAt(entry.source, ['bind'], err.message)] };
+    }
     for (const sim of simulators) {
       const profile = loaded.simulators.get(sim.id)!.model!;
       const device = profile.device ? loaded.devices.get(profile.device)?.model : undefined;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
@@ -133,5 +134,44 @@ describe('npm start: plantbench serve flows/bottling-line --simulate', () => {
     const page = await (await fetch(url)).text();
     expect(page).toContain('<h2>Live');
     expect(page).toMatch(/filler\/level = \d+(\.\d+)? % \(good\)/);
+  });
+});
+
+describe('simulated run when a plant host address is taken', () => {
+  it('moves that simulator to a free loopback port, says so, and the line still runs', async () => {
+    const squatter = createServer();
+    await new Promise<void>((ok) => squatter.listen(5020, '127.0.0.11', () => ok()));
+    try {
+      const run = spawn(process.execPath, [BIN, 'run', new URL('../../flows/bottling-line', import.meta.url).pathname, '--simulate', '--json', '--duration', '4000'], {
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      children.push(run);
+      const lines = collectLines(run);
+      const code = await new Promise<number | null>((done) => run.once('exit', (c) => done(c)));
+      expect(code).toBe(0);
+      const log = lines.map((l) => JSON.parse(l) as { level: string; message: string; fields?: { stats?: Record<string, Record<string, { out: number }>> } });
+      expect(log.find((l) => l.level === 'warn' && l.message.includes('simulator "filler"'))?.message).toMatch(
+        /127\.0\.0\.11:5020 is not available \(.*EADDRINUSE.*\); serving on 127\.0\.0\.1:\d+ instead/,
+      );
+      expect(log.at(-1)!.fields!.stats!['filler-uns']!.level!.out).toBeGreaterThan(0);
+    } finally {
+      await new Promise((done) => squatter.close(done));
+    }
+  });
+
+  it('refuses to start a standalone simulator on a taken address, naming it', async () => {
+    const squatter = createServer();
+    await new Promise<void>((ok) => squatter.listen(5020, '127.0.0.11', () => ok()));
+    try {
+      const run = spawn(process.execPath, [BIN, 'simulate', new URL('../../flows/bottling-line', import.meta.url).pathname], { env: { ...process.env, NO_COLOR: '1' } });
+      children.push(run);
+      let stderr = '';
+      run.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((done) => run.once('exit', (c) => done(c)));
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/simulator "filler" \(modbus on 127\.0\.0\.11:5020\) did not start: .*EADDRINUSE/);
+    } finally {
+      await new Promise((done) => squatter.close(done));
+    }
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { SimulatorFile } from '../../shared/model/simulator.ts';
 import { formatProblem, type Problem } from '../../shared/problem.ts';
-import { startSimulators } from '../../simulators/index.ts';
+import { SimulatorStartError, startSimulators } from '../../simulators/index.ts';
 import { findProjectRoot, loadProject, parseProjectFile } from '../../store/project.ts';
 import { paint, UsageError } from '../output.ts';
 
@@ -52,7 +52,14 @@ export async function simulate(targets: string[], options: SimulateOptions): Pro
     if (options.json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, fields })}\n`);
     else if (level !== 'debug') process.stderr.write(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
   };
-  const running = await startSimulators(profiles, { baseDir, log });
+  let running;
+  try {
+    running = await startSimulators(profiles, { baseDir, log });
+  } catch (err) {
+    if (!(err instanceof SimulatorStartError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  }
   const endpoints = running.map((s) => ({ id: s.id, protocol: s.protocol, endpoint: s.endpoint }));
   if (options.json) printJsonLine({ message: 'simulators', simulators: endpoints });
   else {
