@@ -27,9 +27,6 @@
 //   logic and allocation: a new sample object per hop, a new array per batch per hop), no engine.
 // - Each figure: a fresh PipelineRun per repetition (clean deadband state), ≥ 3 repetitions after a
 //   warm-up, median and min–max. GC is forced between repetitions when it can be exposed.
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import { arch, cpus, platform, release, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { VirtualClock } from '../../src/engine/clock.ts';
@@ -37,12 +34,13 @@ import { ENGINE_KINDS, kindRegistry } from '../../src/engine/nodes/index.ts';
 import { PipelineRun } from '../../src/engine/runtime.ts';
 import { pipelineFile, type PipelineFile } from '../../src/shared/model/pipeline.ts';
 import type { Batch, Sample } from '../../src/shared/sample.ts';
+import { appendResults, machineLine, markdownTable, median, percentile, range, shouldWrite, textTable } from '../lib/report.ts';
 
 // ---------- options ----------
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
-const WRITE = !args.has('--no-write');
+const WRITE = shouldWrite();
 const REPS = QUICK ? 3 : 5;
 const BATCH = 1000;
 const TAGS = 100;
@@ -185,19 +183,14 @@ interface Rep {
   p99us: number;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
 function collect(hops: number, samples: number, wallMs: number, cpu: NodeJS.CpuUsage, latencies: Float64Array): Rep {
   const sorted = latencies.slice().sort();
   return {
     samplesPerSec: samples / (wallMs / 1000),
     usPerSampleHop: (wallMs * 1000) / samples / hops,
     cpuSecPer1k: (cpu.user + cpu.system) / 1e6 / (samples / 1000),
-    p50us: percentile(sorted, 0.5) * 1000,
-    p99us: percentile(sorted, 0.99) * 1000,
+    p50us: percentile(sorted, 50) * 1000,
+    p99us: percentile(sorted, 99) * 1000,
   };
 }
 
@@ -271,11 +264,6 @@ interface Figure {
   baseline?: Rep[];
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 async function measure(label: string, hops: number, scheduling: 'manual' | 'auto', pool: Batch[], withBaseline: boolean): Promise<Figure> {
   const samples = SAMPLES[hops]!;
   // Warm-up: the same code paths, not recorded.
@@ -309,35 +297,23 @@ function rows(figures: Figure[]): string[][] {
     out.push([
       String(f.hops),
       f.label,
-      `${fmtRate(median(rates))} [${fmtRate(Math.min(...rates))}–${fmtRate(Math.max(...rates))}]`,
+      range(rates, fmtRate),
       m('usPerSampleHop').toFixed(3),
       m('cpuSecPer1k').toFixed(5),
       m('p50us').toFixed(0),
       m('p99us').toFixed(0),
       `${mb(f.rssBefore)}→${mb(f.rssAfter)}`,
-      base !== undefined ? `${fmtRate(base)} (${fmtRate(Math.min(...f.baseline!.map((r) => r.samplesPerSec)))}–${fmtRate(Math.max(...f.baseline!.map((r) => r.samplesPerSec)))})` : '–',
+      f.baseline ? range(f.baseline.map((r) => r.samplesPerSec), fmtRate, '()') : '–',
       base !== undefined ? `${(base / median(rates)).toFixed(2)}×` : '–',
     ]);
   }
   return out;
 }
 
-function textTable(table: string[][]): string {
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ');
-  return [line(table[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
-}
-
-function markdownTable(table: string[][]): string {
-  const line = (r: string[]): string => `| ${r.join(' | ')} |`;
-  return [line(table[0]!), line(table[0]!.map(() => '---')), ...table.slice(1).map(line)].join('\n');
-}
-
 // ---------- main ----------
 
 async function main(): Promise<void> {
-  const cpu = cpus();
-  const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()} ${arch()}, Node ${process.version}`;
+  const machine = machineLine();
   console.log(`Plantbench engine benchmark${QUICK ? ' (quick)' : ''}`);
   console.log(machine);
   console.log(
@@ -359,7 +335,7 @@ async function main(): Promise<void> {
   process.stdout.write('\n\n');
 
   const table = rows(figures);
-  console.log(textTable(table));
+  console.log(textTable(table, { rule: true }));
   const three = median(figures.find((f) => f.hops === 3 && f.label === 'manual')!.reps.map((r) => r.samplesPerSec));
   const verdict = three >= TARGET_3_HOPS
     ? `met: ${fmtRate(three)}samples/s through 3 hops (target ≥ 2 M samples/s on one core)`
@@ -367,20 +343,9 @@ async function main(): Promise<void> {
   console.log(`\nTarget ${verdict}. For comparison, Node-RED 4.1 measured about 35 k msg/s through one function node on these machines.`);
 
   if (WRITE) {
-    const results = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
-    if (!existsSync(results)) {
-      writeFileSync(
-        results,
-        '# Benchmark results\n\nFigures printed by the benchmarks in `bench/`, newest last. They are measurements on the machine named in each\nsection, never assertions in tests. Engine: `npm run bench:engine` (method in the header of `bench/engine/run.ts`).\n',
-      );
-    }
-    const date = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-    appendFileSync(
-      results,
+    appendResults(
+      `Engine throughput${QUICK ? ' (quick run)' : ''}`,
       [
-        '',
-        `## Engine throughput — ${date}${QUICK ? ' (quick run)' : ''}`,
-        '',
         `Machine: ${machine}.`,
         '',
         `Pipeline: signal source (injection point) → N hops of scale → deadband (absolute, value 0) → uns-topic, repeated; ` +
@@ -393,10 +358,8 @@ async function main(): Promise<void> {
         markdownTable(table),
         '',
         `Target (≥ 2 M samples/s through 3 hops on one core): ${verdict}. Node-RED 4.1 for comparison: about 35 k msg/s through one function node on these machines.`,
-        '',
       ].join('\n'),
     );
-    console.log(`\nAppended to ${results}`);
   }
 }
 

@@ -17,9 +17,8 @@
 // - Fixed rate: 1,500 tags every 100 ms = 15,000 tag values/s; CPU of the connector process
 //   (process.cpuUsage, user + system) ÷ wall time = % of one core, and CPU-seconds per 1,000 values.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RealClock } from '../../src/engine/clock.ts';
 import { ENGINE_KINDS, kindRegistry } from '../../src/engine/nodes/index.ts';
@@ -28,11 +27,12 @@ import { createModbusConnector } from '../../src/connectors/modbus/index.ts';
 import { planReads } from '../../src/connectors/modbus/plan.ts';
 import { deviceFile, type DeviceFile, type ModbusTag } from '../../src/shared/model/device.ts';
 import { pipelineFile, type PipelineFile } from '../../src/shared/model/pipeline.ts';
+import { appendResults, machineLine, markdownTable, shouldWrite } from '../lib/report.ts';
 import { benchTags } from './tags.ts';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
-const WRITE = !args.has('--no-write');
+const WRITE = shouldWrite();
 const SECONDS = QUICK ? 4 : 10;
 const WARMUP_MS = QUICK ? 1000 : 2000;
 const THROUGHPUT_TAGS = QUICK ? [1000, 10_000] : [1000, 5000, 10_000];
@@ -228,13 +228,10 @@ async function measure(server: Server, tags: number, intervalMs: number, seconds
 
 const k = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
 
-function table(headers: string[], rows: (string | number)[][]): string {
-  return [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
+const table = (headers: string[], rows: (string | number)[][]): string => markdownTable([headers, ...rows]);
 
 async function main(): Promise<void> {
-  const cpu = cpus();
-  const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()} ${arch()}, Node ${process.version}`;
+  const machine = machineLine();
   console.log(`Plantbench Modbus benchmark${QUICK ? ' (quick)' : ''}\n${machine}\n`);
 
   const planRows = PLAN_TAGS.map((n) => {
@@ -298,15 +295,9 @@ async function main(): Promise<void> {
   if (why) console.log(why);
 
   if (WRITE) {
-    const results = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
-    if (!existsSync(results)) writeFileSync(results, '# Benchmark results\n\nFigures printed by the benchmarks in `bench/`, newest last.\n');
-    const stamp = new Date().toISOString().replace('T', ' ').slice(0, 19);
-    appendFileSync(
-      results,
+    appendResults(
+      `Modbus connector${QUICK ? ' (quick)' : ''}`,
       [
-        '',
-        `## Modbus connector — ${stamp} UTC${QUICK ? ' (quick)' : ''}`,
-        '',
         `Machine: ${machine}. \`node bench/modbus/run.ts${QUICK ? ' --quick' : ''}\` (method in its header).`,
         '',
         `Simulator (modbus-serial ServerTCP) in a child process on 127.0.0.1; one TCP connection, one request in flight; modbus-source in a real PipelineRun. Tag mix per 20 tags: 6 uint16, 2 int16, 3 float32, 2 int32, 1 uint32, 1 float64, 1 int64, 2 status bits, 2 coils (29 registers + 2 coils). ${SECONDS} s per row after a ${WARMUP_MS / 1000} s warm-up. "Flat out": interval 10 ms, so a poll is always due and overdue ones are skipped (counted).`,
@@ -317,10 +308,8 @@ async function main(): Promise<void> {
         '',
         `Throughput target: ${rateVerdict} CPU target: ${cpuVerdict} Requests/s on one connection: ${maxReq.toFixed(0)}; Node-RED contrib-modbus measured about ${NODE_RED_REQ_S} requests/s here.`,
         ...(why ? ['', why] : []),
-        '',
       ].join('\n'),
     );
-    console.log(`\nAppended to ${results}`);
   }
 }
 

@@ -27,15 +27,14 @@
 // - Repetitions alternate the order of the systems; the table shows medians over repetitions.
 // All processes share this machine's cores with mosquitto: the figures include that contention.
 import { fork, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
-import { cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
+import { appendResults, machineLine, median, percentile, shouldWrite } from '../lib/report.ts';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
-const WRITE = !argv.includes('--no-write');
+const WRITE = shouldWrite();
 const QOS = (argv.includes('--qos') ? Number(argv[argv.indexOf('--qos') + 1]) : 1) as 0 | 1;
 const RATES = argv.includes('--rates') ? argv[argv.indexOf('--rates') + 1]!.split(',').map(Number) : [1000, 5000, 10_000, 20_000];
 const WARMUP_MS = QUICK ? 1000 : 2000;
@@ -86,11 +85,6 @@ async function cpuOf(worker: ChildProcess | undefined): Promise<{ s: number; dro
   worker.send({ cmd: 'cpu' });
   const { cpu, stats } = await answer;
   return { s: (cpu.user + cpu.system) / 1e6, ...(stats ? { dropped: stats.dropped } : {}) };
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function trial(url: string, system: System, rate: number): Promise<Trial> {
@@ -155,11 +149,6 @@ async function trial(url: string, system: System, rate: number): Promise<Trial> 
   return result;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 // Broker settings of a low-latency mosquitto (override with BENCH_MOSQUITTO, newline-separated):
 // - max_inflight_messages 1000: mosquitto advertises it as its MQTT 5 Receive Maximum (default 20).
 //   Plantbench keeps to it, as the specification requires; MQTT.js alone does not, so at 20 the
@@ -219,10 +208,8 @@ const verdict = [
 console.log(`\n${table}\n\n${verdict}`);
 
 if (WRITE) {
-  const when = new Date().toISOString().replace('T', ' ').slice(0, 19);
-  const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, Node ${process.version}`;
-  appendFileSync(
-    new URL('../RESULTS.md', import.meta.url),
-    `\n## MQTT in → scale → MQTT out — ${when} UTC\n\nMachine: ${machine}. mosquitto 2.0 on 127.0.0.1 with \`${MOSQUITTO_CONFIG.split('\n').join('`, `')}\` (why: header of the bench), QoS ${QOS} in and out of the system under test, MQTT 5; ${REPS} repetition(s) of ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s measured per rate and system, medians shown. Open-loop generator (QoS 0) in its own process; the system under test in its own process (CPU = its process.cpuUsage()); latency = generator timestamp → subscriber, through mosquitto twice. Method in the header of \`bench/mqtt/run.ts\` (\`node bench/mqtt/run.ts${QUICK ? ' --quick' : ''}${QOS !== 1 ? ` --qos ${QOS}` : ''}\`).\n\n${table}\n\n${verdict}\n`,
+  appendResults(
+    'MQTT in → scale → MQTT out',
+    `Machine: ${machineLine()}. mosquitto 2.0 on 127.0.0.1 with \`${MOSQUITTO_CONFIG.split('\n').join('`, `')}\` (why: header of the bench), QoS ${QOS} in and out of the system under test, MQTT 5; ${REPS} repetition(s) of ${WARMUP_MS / 1000} s warm-up + ${DURATION_MS / 1000} s measured per rate and system, medians shown. Open-loop generator (QoS 0) in its own process; the system under test in its own process (CPU = its process.cpuUsage()); latency = generator timestamp → subscriber, through mosquitto twice. Method in the header of \`bench/mqtt/run.ts\` (\`node bench/mqtt/run.ts${QUICK ? ' --quick' : ''}${QOS !== 1 ? ` --qos ${QOS}` : ''}\`).\n\n${table}\n\n${verdict}`,
   );
 }

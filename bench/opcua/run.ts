@@ -20,8 +20,8 @@
 //   A warm-up of 2 s is not counted. Figures: p50, p99, max; received/sent; client CPU.
 import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOpcuaConnector } from '../../src/connectors/opcua/index.ts';
@@ -30,10 +30,11 @@ import { ENGINE_KINDS, kindRegistry } from '../../src/engine/nodes/index.ts';
 import { PipelineRun } from '../../src/engine/runtime.ts';
 import { deviceFile } from '../../src/shared/model/device.ts';
 import { pipelineFile, type PipelineFile } from '../../src/shared/model/pipeline.ts';
+import { appendResults, machineLine, markdownTable, median, percentile, range, shouldWrite, textTable } from '../lib/report.ts';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
-const WRITE = !args.has('--no-write');
+const WRITE = shouldWrite();
 const TAGS = QUICK ? 2_000 : 10_000;
 const RATE = 10_000;
 const WARMUP_MS = 2_000;
@@ -91,10 +92,6 @@ interface Figure {
   /** Event-loop delay max while measuring: client (this process) and server. */
   readonly clientLoopMaxMs: number;
   readonly serverLoopMaxMs: number;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 async function measure(server: Server, publishingMs: number): Promise<Figure> {
@@ -208,14 +205,8 @@ async function measure(server: Server, publishingMs: number): Promise<Figure> {
 // ---------- report ----------
 
 const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 /** Median, with [min–max] when there were several repetitions. */
-const spread = (xs: readonly number[], digits = 1): string =>
-  xs.length > 1 ? `${median(xs).toFixed(digits)} [${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}]` : xs[0]!.toFixed(digits);
+const spread = (xs: readonly number[], digits = 1): string => range(xs, (x) => x.toFixed(digits));
 
 function tableRows(groups: readonly (readonly Figure[])[]): string[][] {
   return [
@@ -243,16 +234,6 @@ function tableRows(groups: readonly (readonly Figure[])[]): string[][] {
       ];
     }),
   ];
-}
-
-function textTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')).join('\n');
-}
-
-function markdownTable(rows: string[][]): string {
-  const line = (r: string[]): string => `| ${r.join(' | ')} |`;
-  return [line(rows[0]!), line(rows[0]!.map(() => '---')), ...rows.slice(1).map(line)].join('\n');
 }
 
 function verdicts(groups: readonly (readonly Figure[])[]): string[] {
@@ -289,10 +270,7 @@ function verdicts(groups: readonly (readonly Figure[])[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const cpu = cpus();
-  const machine =
-    `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()} ${arch()}, Node ${process.version}; ` +
-    `load average ${loadavg()[0]!.toFixed(1)} at the start`;
+  const machine = `${machineLine()}; load average ${loadavg()[0]!.toFixed(1)} at the start`;
   console.log(`Plantbench OPC UA benchmark${QUICK ? ' (quick)' : ''}`);
   console.log(machine);
   console.log(
@@ -323,17 +301,9 @@ async function main(): Promise<void> {
   for (const n of notes) console.log(n);
 
   if (WRITE) {
-    const results = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
-    if (!existsSync(results)) {
-      writeFileSync(results, '# Benchmark results\n\nFigures printed by the benchmarks in `bench/`, newest last. They are measurements on the machine named in each\nsection, never assertions in tests.\n');
-    }
-    const date = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-    appendFileSync(
-      results,
+    appendResults(
+      `OPC UA connector${QUICK ? ' (quick run)' : ''}`,
       [
-        '',
-        `## OPC UA connector — ${date}${QUICK ? ' (quick run)' : ''}`,
-        '',
         `Machine: ${machine}. \`node bench/opcua/run.ts${QUICK ? ' --quick' : ''}\` (method in its header).`,
         '',
         `Simulator (node-opcua server) in a child process with ${TAGS.toLocaleString('en')} Double variables; one opcua-source node subscribing to all of them ` +
@@ -346,10 +316,8 @@ async function main(): Promise<void> {
         markdownTable(rows),
         '',
         ...notes.map((n) => `- ${n}`),
-        '',
       ].join('\n'),
     );
-    console.log(`\nAppended to ${results}`);
   }
 }
 

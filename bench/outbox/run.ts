@@ -2,20 +2,20 @@
 //   node bench/outbox/run.ts [--quick] [--no-write]
 // Append: batches of 100 JSON payloads (~120 B) per transaction, as a sink does per batch.
 // Drain: peek 500 + ack, as a paced drain after an outage does (without the network).
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Outbox } from '../../src/store/outbox.ts';
+import { appendResults, machineLine, range, shouldWrite } from '../lib/report.ts';
 
 const quick = process.argv.includes('--quick');
-const write = !process.argv.includes('--no-write');
+const write = shouldWrite();
 const TOTAL = quick ? 100_000 : 500_000;
 const BATCH = 100;
 const REPS = quick ? 3 : 5;
 
 const payload = (i: number) => Buffer.from(JSON.stringify({ value: i * 0.5, quality: 'good', ts: 1_763_800_000_000 + i, unit: '%' }).padEnd(120));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (xs: number[]) => `${(median(xs) / 1000).toFixed(1)} k [${(Math.min(...xs) / 1000).toFixed(1)} k–${(Math.max(...xs) / 1000).toFixed(1)} k]`;
+const fmt = (xs: number[]) => range(xs, (x) => `${(x / 1000).toFixed(1)} k`);
 
 const appendRates: number[] = [];
 const drainRates: number[] = [];
@@ -48,9 +48,8 @@ const table = [
 ].join('\n');
 console.log(table);
 if (write) {
-  const when = new Date().toISOString().replace('T', ' ').slice(0, 19);
-  appendFileSync(
-    new URL('../RESULTS.md', import.meta.url),
-    `\n## Store-and-forward outbox (SQLite) — ${when} UTC\n\nMachine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, Node ${process.version}. ${TOTAL.toLocaleString('en')} messages of ~120 B per run, ${REPS} runs, WAL, synchronous=NORMAL, on ${tmpdir()}. \`node bench/outbox/run.ts\`.\n\n${table}\n`,
+  appendResults(
+    'Store-and-forward outbox (SQLite)',
+    `Machine: ${machineLine()}. ${TOTAL.toLocaleString('en')} messages of ~120 B per run, ${REPS} runs, WAL, synchronous=NORMAL, on ${tmpdir()}. \`node bench/outbox/run.ts\`.\n\n${table}`,
   );
 }

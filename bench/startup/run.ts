@@ -5,15 +5,16 @@
 // Each case runs 5 times (3 with --quick), interleaved; medians with min–max are printed and
 // appended to bench/RESULTS.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
 import { startSimulator } from '../../src/simulators/index.ts';
+import { appendResults, machineLine, range, shouldWrite } from '../lib/report.ts';
 
 const quick = process.argv.includes('--quick');
-const write = !process.argv.includes('--no-write');
+const write = shouldWrite();
 const REPS = quick ? 3 : 5;
 const RSS_AFTER_MS = quick ? 3000 : 10_000;
 const BIN = new URL('../../bin/plantbench.js', import.meta.url).pathname;
@@ -62,8 +63,7 @@ async function once(root: string, brokerUrl: string, entry: string): Promise<{ f
   return { firstMs, rss };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (xs: number[], digits = 0): string => `${median(xs).toFixed(digits)} [${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}]`;
+const fmt = (xs: number[], digits = 0): string => range(xs, (x) => x.toFixed(digits));
 
 const broker = await startMosquitto();
 const dir = mkdtempSync(join(tmpdir(), 'plantbench-startup-'));
@@ -114,9 +114,8 @@ const table = [
 ].join('\n');
 console.log(table);
 if (write) {
-  const when = new Date().toISOString().replace('T', ' ').slice(0, 19);
-  appendFileSync(
-    new URL('../RESULTS.md', import.meta.url),
-    `\n## Start-up of \`plantbench run\` — ${when} UTC\n\nMachine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, Node ${process.version}. ${REPS} runs per case, interleaved; mosquitto on loopback; \`plantbench run\` started from its TypeScript sources (Node type stripping) and from the rolldown bundle of the CLI (\`npm run build:cli\`; npm packages stay external).\n\n${table}\n\nTargets for the gateway: ≤ 0.5 s and ≤ 70 MB without OPC UA; ≤ 1.5 s and ≤ 120 MB with it. Node-RED 4.1 headless measured 0.8 s and 82 MB idle here.\n`,
+  appendResults(
+    'Start-up of `plantbench run`',
+    `Machine: ${machineLine()}. ${REPS} runs per case, interleaved; mosquitto on loopback; \`plantbench run\` started from its TypeScript sources (Node type stripping) and from the rolldown bundle of the CLI (\`npm run build:cli\`; npm packages stay external).\n\n${table}\n\nTargets for the gateway: ≤ 0.5 s and ≤ 70 MB without OPC UA; ≤ 1.5 s and ≤ 120 MB with it. Node-RED 4.1 headless measured 0.8 s and 82 MB idle here.`,
   );
 }
