@@ -9,6 +9,7 @@
 import { DataType, VariantArrayType, type DataValue, type StatusCode, type Variant } from 'node-opcua';
 import type { OpcuaTag } from '../../shared/model/device.ts';
 import type { ProtocolStatus, Quality, Sample, SampleMeta, Value } from '../../shared/sample.ts';
+import { int64Value, shortestFloat32 } from '../../shared/numbers.ts';
 
 export function qualityOf(code: number): Quality {
   const severity = code >>> 30;
@@ -28,20 +29,11 @@ export function statusOf(statusCode: StatusCode): ProtocolStatus | undefined {
   return status;
 }
 
-/** float32 values as the decimal an engineer typed (23.4, not 23.399999618530273). */
-function shortFloat(x: number): number {
-  for (let p = 1; p <= 9; p++) {
-    const y = Number(x.toPrecision(p));
-    if (Math.fround(y) === x) return y;
-  }
-  return x;
-}
-
 function int64(parts: unknown, signed: boolean): Value {
   if (!Array.isArray(parts) || parts.length !== 2) return typeof parts === 'number' ? parts : null;
   const bits = (BigInt(parts[0] >>> 0) << 32n) | BigInt(parts[1] >>> 0);
   const n = signed ? BigInt.asIntN(64, bits) : bits;
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+  return int64Value(n);
 }
 
 const OPCUA_MIN_DATE = Date.UTC(1601, 0, 1);
@@ -60,7 +52,7 @@ function scalar(dataType: DataType, v: unknown): Value {
     case DataType.Double:
       return Number.isFinite(v as number) ? (v as number) : null;
     case DataType.Float:
-      return Number.isFinite(v as number) ? shortFloat(v as number) : null;
+      return Number.isFinite(v as number) ? shortestFloat32(v as number) : null;
     case DataType.Int64:
       return int64(v, true);
     case DataType.UInt64:

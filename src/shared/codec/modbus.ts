@@ -26,6 +26,7 @@
 //   so a value read and written back gives the same registers. NaN and ±Infinity decode as such; the
 //   connector turns them into bad quality, and encoding refuses them.
 import type { MODBUS_AREAS, MODBUS_ORDERS, MODBUS_TYPES } from '../model/device.ts';
+import { int64Value, shortestFloat32 } from '../numbers.ts';
 
 export type ModbusType = (typeof MODBUS_TYPES)[number];
 export type ModbusOrder = (typeof MODBUS_ORDERS)[number];
@@ -138,20 +139,6 @@ function store(words: number, order: ModbusOrder | undefined): number[] {
 
 // ---------- decode ----------
 
-/** The shortest decimal that parses back to the same float32. */
-function shortFloat32(f: number): number {
-  if (!Number.isFinite(f) || f === 0) return f;
-  for (let p = 6; p < 9; p++) {
-    const candidate = Number(f.toPrecision(p));
-    if (Math.fround(candidate) === f) return candidate;
-  }
-  return Number(f.toPrecision(9));
-}
-
-function bigToValue(v: bigint): number | string {
-  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v.toString();
-}
-
 /**
  * Decodes one value from `registers` starting at `offset` (the index in the array, not a Modbus
  * address). Throws ModbusCodecError when the array is too short.
@@ -173,13 +160,13 @@ export function decodeRegisters(registers: ArrayLike<number>, format: RegisterFo
       return scratch.getUint32(0);
     case 'float32':
       load(registers, offset, 2, order);
-      return shortFloat32(scratch.getFloat32(0));
+      return shortestFloat32(scratch.getFloat32(0));
     case 'int64':
       load(registers, offset, 4, order);
-      return bigToValue(scratch.getBigInt64(0));
+      return int64Value(scratch.getBigInt64(0));
     case 'uint64':
       load(registers, offset, 4, order);
-      return bigToValue(scratch.getBigUint64(0));
+      return int64Value(scratch.getBigUint64(0));
     case 'float64':
       load(registers, offset, 4, order);
       return scratch.getFloat64(0);

@@ -4,6 +4,7 @@
 import protoRoot from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
 import type { org } from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
 import type { Quality, Value } from '../../../shared/sample.ts';
+import { shortestFloat32 } from '../../../shared/numbers.ts';
 
 const Payload = protoRoot.org.eclipse.tahu.protobuf.Payload;
 type ProtoMetric = org.eclipse.tahu.protobuf.Payload.IMetric;
@@ -61,16 +62,6 @@ function i64(v: unknown): number | string {
   return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo)).toString();
 }
 
-/** The shortest decimal that reads back as the same float32 (0.1f is 0.1, not 0.10000000149). */
-function shortestFloat(f: number): number {
-  if (!Number.isFinite(f) || f === 0) return f;
-  for (let digits = 1; digits < 9; digits++) {
-    const candidate = Number(f.toPrecision(digits));
-    if (Math.fround(candidate) === f) return candidate;
-  }
-  return Number(f.toPrecision(9));
-}
-
 const asNumber = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
 
 interface ValueHolder {
@@ -107,7 +98,7 @@ function valueOf(datatype: number, h: ValueHolder): Value {
     case DataType.DateTime:
       return has(h, 'longValue') ? u64(h.longValue) : (h.intValue ?? 0) >>> 0;
     case DataType.Float:
-      return has(h, 'floatValue') ? shortestFloat(h.floatValue!) : null;
+      return has(h, 'floatValue') ? shortestFloat32(h.floatValue!) : null;
     case DataType.Double:
       return h.doubleValue ?? null;
     case DataType.Boolean:
