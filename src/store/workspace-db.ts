@@ -32,6 +32,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX revision_file ON revision (file, id);
     `,
   },
+  {
+    version: 2,
+    name: 'discovery cache: the last result per kind and target',
+    up: `
+      CREATE TABLE discovery_cache (
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        taken_at INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (kind, target)
+      );
+      CREATE INDEX discovery_cache_age ON discovery_cache (taken_at);
+    `,
+  },
 ];
 
 export class WorkspaceDbError extends Error {

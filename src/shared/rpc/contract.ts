@@ -1,0 +1,16 @@
+// The one RPC contract between the renderer and the host (ARCHITECTURE §1). Every method and
+// event the UI may use is listed here; the host implements exactly these (src/host/workbench.ts).
+import type { RpcClient } from './client.ts';
+import { discoveryEvents, discoveryMethods } from './methods/discovery.ts';
+import { projectEvents, projectMethods } from './methods/project.ts';
+import { runEvents, runMethods } from './methods/run.ts';
+import { workspaceEvents, workspaceMethods } from './methods/workspace.ts';
+
+export const METHODS = { ...projectMethods, ...runMethods, ...workspaceMethods, ...discoveryMethods };
+export const EVENTS = { ...projectEvents, ...runEvents, ...workspaceEvents, ...discoveryEvents };
+
+export type Methods = typeof METHODS;
+export type Events = typeof EVENTS;
+export type WorkbenchClient = RpcClient<Methods, Events>;
+export type MethodName = keyof Methods & string;
+export type EventName = keyof Events & string;
