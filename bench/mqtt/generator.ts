@@ -3,6 +3,7 @@
 //   node bench/mqtt/generator.ts <url> <topic> <rate msg/s> <warmupMs> <durationMs>
 // IPC: sends {measuring: firstSeq} when the warm-up ends and {done: sent} at the end.
 import mqtt from 'mqtt';
+import { openLoop } from '../lib/open-loop.ts';
 
 const [url, topic, rateArg, warmupArg, durationArg] = process.argv.slice(2) as [string, string, string, string, string];
 const rate = Number(rateArg);
@@ -12,27 +13,13 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, clientId: `bench-gen-${process.pid}` });
 (client.stream as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
-let seq = 0;
-const started = performance.now();
-let measuring = false;
-await new Promise<void>((done) => {
-  const tick = (): void => {
-    const elapsed = performance.now() - started;
-    if (!measuring && elapsed >= warmupMs) {
-      measuring = true;
-      process.send!({ measuring: seq });
-    }
-    const due = Math.min(Math.floor((elapsed * rate) / 1000), Math.floor(((warmupMs + durationMs) * rate) / 1000));
-    // Catch up after a late timer: the schedule is fixed, not paced by the consumer.
-    while (seq < due) {
-      client.publish(topic, `{"seq":${seq},"value":${seq},"ts":${now()}}`, { qos: 0 });
-      seq++;
-    }
-    if (elapsed >= warmupMs + durationMs) done();
-    else setTimeout(tick, 1);
-  };
-  tick();
-});
-process.send!({ done: seq });
+const sent = await openLoop(
+  rate,
+  warmupMs,
+  durationMs,
+  (seq) => client.publish(topic, `{"seq":${seq},"value":${seq},"ts":${now()}}`, { qos: 0 }),
+  (seq) => process.send!({ measuring: seq }),
+);
+process.send!({ done: sent });
 await client.endAsync();
 process.disconnect();

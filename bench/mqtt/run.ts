@@ -30,6 +30,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
+import { childAnswer } from '../lib/child.ts';
 import { appendResults, machineLine, median, percentile, shouldWrite } from '../lib/report.ts';
 
 const argv = process.argv.slice(2);
@@ -64,24 +65,9 @@ interface Trial {
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-function once<T>(child: ChildProcess, pick: (m: Record<string, unknown>) => T | undefined): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: Record<string, unknown>): void => {
-      const v = pick(m);
-      if (v === undefined) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(v);
-    };
-    const onExit = (code: number | null): void => reject(new Error(`child exited (${code}) before answering`));
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
 async function cpuOf(worker: ChildProcess | undefined): Promise<{ s: number; dropped?: number }> {
   if (!worker) return { s: 0 };
-  const answer = once(worker, (m) => (m.cpu ? (m as { cpu: NodeJS.CpuUsage; stats?: { dropped: number } }) : undefined));
+  const answer = childAnswer(worker, (m) => (m.cpu ? (m as { cpu: NodeJS.CpuUsage; stats?: { dropped: number } }) : undefined));
   worker.send({ cmd: 'cpu' });
   const { cpu, stats } = await answer;
   return { s: (cpu.user + cpu.system) / 1e6, ...(stats ? { dropped: stats.dropped } : {}) };
@@ -92,7 +78,7 @@ async function trial(url: string, system: System, rate: number): Promise<Trial> 
   const inTopic = `bench/${name}/in`;
   const outTopic = `bench/${name}/out`;
   const worker = system === 'broker' ? undefined : fork(WORKERS[system], [url, inTopic, outTopic, String(QOS)], { stdio: 'inherit' });
-  if (worker) await once(worker, (m) => (m.ready ? true : undefined));
+  if (worker) await childAnswer(worker, (m) => (m.ready ? true : undefined));
 
   const total = Math.floor(((WARMUP_MS + DURATION_MS) * rate) / 1000);
   const latency = new Float64Array(total).fill(Number.NaN);
@@ -114,8 +100,8 @@ async function trial(url: string, system: System, rate: number): Promise<Trial> 
 
   const gen = fork(GENERATOR, [url, inTopic, String(rate), String(WARMUP_MS), String(DURATION_MS)], { stdio: 'inherit' });
   // Both listeners now: a busy worker may answer the CPU query after the generator has finished.
-  const measuring = once(gen, (m) => (typeof m.measuring === 'number' ? m.measuring : undefined));
-  const done = once(gen, (m) => (typeof m.done === 'number' ? m.done : undefined));
+  const measuring = childAnswer(gen, (m) => (typeof m.measuring === 'number' ? m.measuring : undefined));
+  const done = childAnswer(gen, (m) => (typeof m.done === 'number' ? m.done : undefined));
   const firstSeq = await measuring;
   const cpu0 = await cpuOf(worker);
   const windowStart = performance.now();

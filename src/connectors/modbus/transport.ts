@@ -3,9 +3,9 @@
 // TCP: we open the socket ourselves and hand it to modbus-serial (`linkTCP`, the same TcpPort that
 // `connectTCP` builds) so that we own connect timeout, keep-alive and the error text of a lost
 // connection: modbus-serial's TcpPort swallows socket errors and, after one, never reports the close.
-// RTU: `connectRTUBuffered` with the device's serial settings. Serial cannot be exercised on this
-// build machine; it follows modbus-serial's documented API and shares every line above the link
-// (queue, timeouts, unit back-off) with TCP, which is tested.
+// RTU: `connectRTUBuffered` with the device's serial settings. It shares every line above the link
+// (queue, timeouts, unit back-off) with TCP; the Modbus discovery interop test runs it against
+// pymodbus over a pseudo-terminal pair.
 import { Socket } from 'node:net';
 import type { DeviceFile } from '../../shared/model/device.ts';
 

@@ -1,7 +1,7 @@
 // MQTT.js client options from a device file, and plain-language connection errors.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { IClientOptions } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { DeviceFile } from '../../shared/model/device.ts';
 
 export type MqttDevice = Extract<DeviceFile, { protocol: 'mqtt' }>;
@@ -70,6 +70,31 @@ export function clientOptions(device: MqttDevice, clientId: string, baseDir: str
   return options;
 }
 
+/**
+ * Ends a client: a clean DISCONNECT after in-flight QoS 1/2 messages are acknowledged (2 s at
+ * most); a client not connected just drops its connect attempt and retry timer. Late socket errors
+ * are silenced afterwards.
+ */
+export async function endClient(client: MqttClient): Promise<void> {
+  await new Promise<void>((done) => {
+    if (!client.connected) {
+      client.end(true, () => done());
+      return;
+    }
+    const force = setTimeout(() => {
+      client.stream?.destroy();
+      done();
+    }, 2000);
+    client.end(false, () => {
+      clearTimeout(force);
+      done();
+    });
+  });
+  client.removeAllListeners();
+  // A late socket error after end() must not become an unhandled 'error' event.
+  client.on('error', () => {});
+}
+
 const TLS_HINTS: Record<string, string> = {
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the broker requires a client certificate: set tls.cert and tls.key',
   ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the broker rejected the client certificate (tls.cert): is it signed by a CA the broker trusts?',
@@ -83,6 +108,7 @@ const TLS_HINTS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: "the broker's certificate does not name this host (check the url's host name)",
   ECONNREFUSED: 'connection refused: is the broker running and listening on this port?',
   ENOTFOUND: 'host not found: check the url',
+  EAI_AGAIN: 'the host name could not be resolved now: is DNS reachable?',
   EHOSTUNREACH: 'host unreachable',
   ETIMEDOUT: 'connection timed out',
   ECONNRESET: 'the broker closed the connection',

@@ -2,7 +2,7 @@
 // dispatched to handlers, publish, status. Shared by every node that uses the same device.
 import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { ConnectorEnv } from '../connector.ts';
-import { clientOptions, ConfigError, displayUrl, explainError, RECONNECT_MAX_MS, RECONNECT_MIN_MS, type MqttDevice } from './client-options.ts';
+import { clientOptions, ConfigError, displayUrl, endClient, explainError, RECONNECT_MAX_MS, RECONNECT_MIN_MS, type MqttDevice } from './client-options.ts';
 import { compileFilter, type TopicFilter } from './topic.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'failed';
@@ -202,26 +202,7 @@ export class MqttConnection {
     this.connectWaiters.clear();
     const client = this.client;
     this.setState('closed');
-    if (!client) return;
-    await new Promise<void>((done) => {
-      if (!client.connected) {
-        // Nothing to flush: drop a connect attempt in progress and the retry timer.
-        client.end(true, () => done());
-        return;
-      }
-      // A clean DISCONNECT after in-flight QoS 1/2 messages are acknowledged, but not forever.
-      const force = setTimeout(() => {
-        client.stream?.destroy();
-        done();
-      }, 2000);
-      client.end(false, () => {
-        clearTimeout(force);
-        done();
-      });
-    });
-    client.removeAllListeners();
-    // A late socket error after end() must not become an unhandled 'error' event.
-    client.on('error', () => {});
+    if (client) await endClient(client);
   }
 
   // ---------- internals ----------

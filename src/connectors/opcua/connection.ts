@@ -43,7 +43,7 @@ const CLOSE_STEP_MS = 3000;
 const BAD_NODE_ID_INVALID = 0x80330000;
 export const TRANSPORT_TIMEOUT_MS = 20_000;
 
-function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+export function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     promise.catch(() => undefined),
@@ -54,7 +54,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
 }
 
 /** The status name of a failed service call ("BadTooManyOperations"), else its message. */
-function serviceError(err: unknown): string {
+export function serviceError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return /\b(Bad[A-Za-z]+)\b/.exec(message)?.[1] ?? message.trim();
 }

@@ -3,13 +3,14 @@
 // (an in-memory address space) can stand in for a server.
 import { AttributeIds, VariableIds, type DataValue, type IBasicSessionReadAsyncMultiple, type NodeId } from 'node-opcua';
 
-/** Reads the Value attribute of every node (maxAge 0: current values), in chunks of at most `maxPerRead`. */
+/** Reads the Value attribute of every node (current values), in chunks of at most `maxPerRead`. */
 export async function readValues(session: IBasicSessionReadAsyncMultiple, nodeIds: readonly NodeId[], maxPerRead: number): Promise<DataValue[]> {
   const limit = maxPerRead > 0 ? maxPerRead : nodeIds.length || 1;
   const results: DataValue[] = [];
   for (let i = 0; i < nodeIds.length; i += limit) {
     const chunk = nodeIds.slice(i, i + limit).map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value }));
-    results.push(...(await session.read(chunk, 0)));
+    // No maxAge argument: ClientSession defaults it to 0 (current values), and a PseudoSession takes none.
+    results.push(...(await session.read(chunk)));
   }
   return results;
 }

@@ -16,7 +16,7 @@ import {
   type UserIdentityInfo,
 } from 'node-opcua';
 import { describeCertificate, pkiFolder, rejectedFolder, thumbprint } from './trust.ts';
-import type { OpcuaDevice } from './types.ts';
+import type { OpcuaEndpointSettings } from './types.ts';
 
 // Certificates created on first use say who made them (node-opcua's default names its vendor).
 setDefaultCertificateSubject('/O=Plantbench');
@@ -63,18 +63,18 @@ export class UntrustedCertificateError extends ConnectError {
   }
 }
 
-export function securityMode(device: OpcuaDevice): MessageSecurityMode {
+export function securityMode(device: OpcuaEndpointSettings): MessageSecurityMode {
   return MessageSecurityMode[device.securityMode];
 }
 
-export function securityPolicy(device: OpcuaDevice): SecurityPolicy {
+export function securityPolicy(device: OpcuaEndpointSettings): SecurityPolicy {
   return SecurityPolicy[device.securityPolicy];
 }
 
 const policyName = (uri: string | null | undefined): string => (uri ?? '').split('#')[1] ?? String(uri);
 
-/** Asks the server for its endpoints (GetEndpoints over an unsecured discovery channel). */
-async function getEndpoints(endpoint: string, pki: OPCUACertificateManager): Promise<EndpointDescription[]> {
+/** Runs `fn` on a client connected over an unsecured discovery channel (GetEndpoints, FindServers), then disconnects. */
+export async function withDiscoveryChannel<T>(endpoint: string, pki: OPCUACertificateManager, fn: (client: OPCUAClient) => Promise<T>): Promise<T> {
   const discovery = OPCUAClient.create({
     applicationName: APPLICATION_NAME,
     applicationUri: APPLICATION_URI,
@@ -88,10 +88,15 @@ async function getEndpoints(endpoint: string, pki: OPCUACertificateManager): Pro
   });
   try {
     await discovery.connect(endpoint);
-    return await discovery.getEndpoints();
+    return await fn(discovery);
   } finally {
     await discovery.disconnect().catch(() => undefined);
   }
+}
+
+/** Asks the server for its endpoints (GetEndpoints over an unsecured discovery channel). */
+function getEndpoints(endpoint: string, pki: OPCUACertificateManager): Promise<EndpointDescription[]> {
+  return withDiscoveryChannel(endpoint, pki, (client) => client.getEndpoints());
 }
 
 /**
@@ -99,7 +104,7 @@ async function getEndpoints(endpoint: string, pki: OPCUACertificateManager): Pro
  * certificate is trusted. An unknown certificate is written to `pki/rejected` and the connection
  * fails with its thumbprint; `plantbench trust` moves it to the trusted list.
  */
-export async function secureEndpoint(device: OpcuaDevice, pki: OPCUACertificateManager, dataDir: string): Promise<EndpointDescription> {
+export async function secureEndpoint(device: OpcuaEndpointSettings, pki: OPCUACertificateManager, dataDir: string): Promise<EndpointDescription> {
   const endpoints = await getEndpoints(device.endpoint, pki);
   const mode = securityMode(device);
   const policy = securityPolicy(device);
@@ -136,7 +141,7 @@ export async function secureEndpoint(device: OpcuaDevice, pki: OPCUACertificateM
   return match;
 }
 
-export function userIdentity(device: OpcuaDevice): UserIdentityInfo {
+export function userIdentity(device: OpcuaEndpointSettings): UserIdentityInfo {
   if (device.auth.kind === 'username') {
     return { type: UserTokenType.UserName, userName: device.auth.username, password: device.auth.password };
   }
@@ -144,7 +149,7 @@ export function userIdentity(device: OpcuaDevice): UserIdentityInfo {
 }
 
 /** A connect or session failure in words an engineer can act on; always names the endpoint. */
-export function explainConnectError(err: unknown, device: OpcuaDevice, dataDir: string): ConnectError {
+export function explainConnectError(err: unknown, device: OpcuaEndpointSettings, dataDir: string): ConnectError {
   if (err instanceof ConnectError) return err;
   const raw = err instanceof Error ? err.message : String(err);
   const at = device.endpoint;

@@ -37,6 +37,7 @@ export interface CertificateInfo {
   readonly thumbprint: string;
   /** e.g. "CN=Capper CP-20, O=Acme" */
   readonly subject: string;
+  readonly notBefore?: string;
   readonly notAfter?: string;
 }
 
@@ -44,7 +45,12 @@ export function describeCertificate(der: Buffer): CertificateInfo {
   const leaf = leafCertificate(der);
   try {
     const cert = new X509Certificate(leaf);
-    return { thumbprint: thumbprint(leaf), subject: cert.subject.split('\n').join(', '), notAfter: new Date(cert.validTo).toISOString() };
+    return {
+      thumbprint: thumbprint(leaf),
+      subject: cert.subject.split('\n').join(', '),
+      notBefore: new Date(cert.validFrom).toISOString(),
+      notAfter: new Date(cert.validTo).toISOString(),
+    };
   } catch {
     return { thumbprint: thumbprint(leaf), subject: '(unreadable certificate)' };
   }

@@ -5,6 +5,9 @@ import type { Sample, Value } from '../../shared/sample.ts';
 
 export type OpcuaDevice = Extract<DeviceFile, { protocol: 'opcua' }>;
 
+/** What a client connection needs of a device: discovery passes the same fields without a device file. */
+export type OpcuaEndpointSettings = Pick<OpcuaDevice, 'endpoint' | 'securityMode' | 'securityPolicy' | 'auth'>;
+
 /**
  * connecting: the first attempt is under way. connected. reconnecting: node-opcua is restoring a
  * lost connection (subscriptions follow). disconnected: not connected, the next attempt is

@@ -31,6 +31,29 @@ const modbusPoint = z
   })
   .strict();
 
+/**
+ * Raw registers (or bits) with their values, mapped as they are: what a discovery snapshot writes.
+ * More compact than one point per register; clients may read them and write the holding registers
+ * and coils among them, like constant points.
+ */
+const modbusBlock = z
+  .object({
+    area: z.enum(MODBUS_AREAS),
+    /** Wire offset of the first value. */
+    address: z.number().int().min(0).max(65535),
+    /** 16-bit registers as 0-65535; coils and discrete inputs as 0 or 1. */
+    values: z.array(z.number().int().min(0).max(65535)).min(1),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.address + b.values.length > 65536) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: `${b.values.length} values from address ${b.address} run past 65535` });
+    }
+    if ((b.area === 'coil' || b.area === 'discrete-input') && b.values.some((v) => v > 1)) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: `a ${b.area} holds one bit: values must be 0 or 1` });
+    }
+  });
+
 const opcuaVariable = z
   .object({
     /** Browse path below the Objects folder, e.g. Capper/Speed (folders are created). */
@@ -48,13 +71,28 @@ const opcuaVariable = z
 const mqttTopic = z
   .object({
     topic: z.string().min(1).regex(/^[^#+]+$/, 'a published topic may not contain wildcards'),
-    format: z.enum(['json', 'raw']).default('json'),
+    /** How `fields` are published (json when not set); a fixed payload goes out as it is. */
+    format: z.enum(['json', 'raw']).optional(),
+    /** Publishing period; a fixed payload is also published once when the simulator starts. */
     intervalMs: z.number().int().min(10).default(1000),
     retain: z.boolean().default(false),
     /** JSON field -> signal; for raw, one field named "value". */
-    fields: z.record(z.string(), signalShape),
+    fields: z.record(z.string(), signalShape).optional(),
+    /** A fixed payload published as it is (UTF-8 text: JSON or plain), e.g. from a discovery snapshot. */
+    payload: z.string().optional(),
+    /** A fixed binary payload (Sparkplug B, anything not text), base64. */
+    payloadBase64: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'payloadBase64 must be base64')
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    const given = (['fields', 'payload', 'payloadBase64'] as const).filter((k) => t[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: [given[1] ?? 'fields'], message: `a topic has exactly one of fields, payload or payloadBase64${given.length ? ` (not ${given.join(' and ')})` : ''}` });
+    }
+  });
 
 const header = {
   apiVersion,
@@ -68,7 +106,7 @@ const header = {
 };
 
 export const simulatorFile = z.discriminatedUnion('protocol', [
-  z.object({ ...header, protocol: z.literal('modbus'), unitId: z.number().int().min(0).max(255).default(1), points: z.array(modbusPoint) }).strict(),
+  z.object({ ...header, protocol: z.literal('modbus'), unitId: z.number().int().min(0).max(255).default(1), points: z.array(modbusPoint).default([]), blocks: z.array(modbusBlock).default([]) }).strict(),
   z
     .object({
       ...header,

@@ -3,6 +3,7 @@
 //
 // - Addresses in a profile are wire offsets (0-based PDU addresses): point address 0 is 400001.
 // - Points hold their signal's value (updated every updateMs), their constant `value`, or 0.
+//   Blocks (from a discovery snapshot) map raw registers or bits with their values as given.
 //   Values are encoded with the shared codec in the point's type and order; numbers are rounded and
 //   clamped to integer types.
 // - Clients may write coils and holding registers of mapped points (FC5, FC6, FC15, FC16). A written
@@ -56,7 +57,7 @@ interface Driver {
 }
 
 export async function startModbusSimulator(profile: ModbusProfile, env: SimulatorEnv): Promise<RunningModbusSimulator> {
-  const image = new RegisterImage(profile.points);
+  const image = new RegisterImage(profile.points, profile.blocks);
   const warned = new Set<string>();
   const put = (point: ModbusPoint, value: SignalValue, strict: boolean): void => {
     try {
@@ -143,7 +144,7 @@ export async function startModbusSimulator(profile: ModbusProfile, env: Simulato
   const address = server._server.address();
   if (!address || typeof address === 'string') throw new Error(`modbus simulator "${profile.id}" has no TCP address`);
   const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-  env.log('info', `modbus simulator "${profile.id}" serves unit ${profile.unitId} on ${host}:${address.port} (${profile.points.length} points)`);
+  env.log('info', `modbus simulator "${profile.id}" serves unit ${profile.unitId} on ${host}:${address.port} (${profile.points.length} points${profile.blocks.length ? `, ${profile.blocks.length} blocks` : ''})`);
 
   let stopped: Promise<void> | undefined;
   return {

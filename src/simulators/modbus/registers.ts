@@ -7,6 +7,7 @@ import type { SignalValue } from '../../shared/signals.ts';
 
 export type ModbusProfile = Extract<SimulatorFile, { protocol: 'modbus' }>;
 export type ModbusPoint = ModbusProfile['points'][number];
+export type ModbusBlock = ModbusProfile['blocks'][number];
 
 /** What modbus-serial's server turns into an exception response. */
 export class ModbusException {
@@ -53,8 +54,8 @@ export class RegisterImage {
     'discrete-input': new Uint8Array(65536),
   };
 
-  /** Maps every point; throws on points that overlap or do not fit, naming them. */
-  constructor(points: readonly ModbusPoint[]) {
+  /** Maps every point and block; throws on points or blocks that overlap or do not fit, naming them. */
+  constructor(points: readonly ModbusPoint[], blocks: readonly ModbusBlock[] = []) {
     const owners = new Map<string, { name: string; bits: number | undefined }>();
     for (const p of points) {
       if (isBitArea(p.area) && p.type !== 'bool') throw new Error(`point "${p.name}": a ${p.area} holds one bit, so its type must be bool (it is ${p.type})`);
@@ -76,6 +77,19 @@ export class RegisterImage {
         owners.set(key, { name: owner ? `${owner.name}` : p.name, bits: bit === undefined ? undefined : (owner?.bits ?? 0) | bit });
         this.mapped[p.area][a] = 1;
       }
+    }
+    for (const b of blocks) {
+      const name = `block ${b.area} ${b.address}`;
+      if (b.address + b.values.length > 65536) throw new Error(`${name}: ${b.values.length} values run past address 65535`);
+      for (let i = 0; i < b.values.length; i++) {
+        const key = `${b.area}:${b.address + i}`;
+        const owner = owners.get(key);
+        if (owner) throw new Error(`${owner.name.startsWith('block ') ? owner.name : `point "${owner.name}"`} and ${name} overlap at ${b.area} ${b.address + i}`);
+        owners.set(key, { name, bits: undefined });
+        this.mapped[b.area][b.address + i] = 1;
+      }
+      if (b.area === 'coil' || b.area === 'discrete-input') this.bits[b.area].set(b.values.map((v) => (v ? 1 : 0)), b.address);
+      else this.registers[b.area].set(b.values, b.address);
     }
   }
 

@@ -11,12 +11,17 @@ export type MqttSimulatorProfile = Extract<SimulatorFile, { protocol: 'mqtt' }>;
 type Publisher = (elapsedMs: number) => Buffer;
 
 /**
- * JSON topics publish { <field>: <signal value>, ..., "ts": <epoch ms> } (a field named "ts" wins);
+ * A fixed payload (`payload` text or `payloadBase64`) is published as it is. With `fields`, JSON
+ * topics publish { <field>: <signal value>, ..., "ts": <epoch ms> } (a field named "ts" wins);
  * raw topics publish the text of the field named "value" (or of the only field).
  */
 async function publisherFor(topic: MqttSimulatorProfile['topics'][number], env: SimulatorEnv): Promise<Publisher> {
+  if (topic.payload !== undefined || topic.payloadBase64 !== undefined) {
+    const fixed = topic.payload !== undefined ? Buffer.from(topic.payload, 'utf8') : Buffer.from(topic.payloadBase64!, 'base64');
+    return () => fixed;
+  }
   const fields = await Promise.all(
-    Object.entries(topic.fields).map(async ([name, shape]) => {
+    Object.entries(topic.fields ?? {}).map(async ([name, shape]) => {
       const signal = createSignal(shape, shape.kind === 'csv' ? await readCsvSeries(shape, env.baseDir) : undefined);
       return { name, signal };
     }),
@@ -57,15 +62,16 @@ export async function startMqttSimulator(profile: MqttSimulatorProfile, env: Sim
   } catch (err) {
     await new Promise<void>((done) => broker.close(() => done()));
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'EADDRINUSE' ? `${profile.bind.host}:${profile.bind.port} is already in use` : (err as Error).message);
+    // Keep the code: startSimulators falls back to a free port on EADDRINUSE/EADDRNOTAVAIL.
+    throw Object.assign(new Error(code === 'EADDRINUSE' ? `${profile.bind.host}:${profile.bind.port} is already in use` : (err as Error).message), { code });
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : profile.bind.port;
   const host = profile.bind.host === '0.0.0.0' ? '127.0.0.1' : profile.bind.host;
 
   const startedAt = Date.now();
-  const timers = publishers.map(({ topic, publish }) =>
-    setInterval(() => {
+  const timers = publishers.map(({ topic, publish }) => {
+    const send = (): void => {
       let payload: Buffer;
       try {
         payload = publish(Date.now() - startedAt);
@@ -74,8 +80,12 @@ export async function startMqttSimulator(profile: MqttSimulatorProfile, env: Sim
         return;
       }
       broker.publish({ cmd: 'publish', topic: topic.topic, payload, qos: 0, retain: topic.retain, dup: false }, () => {});
-    }, topic.intervalMs),
-  );
+    };
+    // A fixed payload (a snapshot of a real broker) is there from the start: retained ones are in
+    // the broker's store before the first client subscribes.
+    if (topic.fields === undefined) send();
+    return setInterval(send, topic.intervalMs);
+  });
   env.log('info', `MQTT simulator ${profile.id} listening on mqtt://${host}:${port}`, { topics: profile.topics.length });
 
   let stopped: Promise<void> | undefined;

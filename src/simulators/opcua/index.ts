@@ -14,7 +14,14 @@ export interface OpcuaSimulatorOptions {
   /** Default true. */
   readonly allowAnonymous?: boolean;
   /** Server operation limits; unset ones keep node-opcua's defaults. */
-  readonly operationLimits?: { readonly maxMonitoredItemsPerCall?: number; readonly maxNodesPerRead?: number; readonly maxNodesPerWrite?: number };
+  readonly operationLimits?: {
+    readonly maxMonitoredItemsPerCall?: number;
+    readonly maxNodesPerRead?: number;
+    readonly maxNodesPerWrite?: number;
+    readonly maxNodesPerBrowse?: number;
+    /** Continuation points a session may hold at once (ServerCapabilities, not OperationLimits). */
+    readonly maxBrowseContinuationPoints?: number;
+  };
   /** Security modes offered (each with every supported policy). Default: None, Sign and SignAndEncrypt. */
   readonly securityModes?: readonly ('None' | 'Sign' | 'SignAndEncrypt')[];
   /** Duration of PackML acting states (Starting, Stopping, ...). Default 500 ms. */

@@ -74,10 +74,12 @@ export async function startServer(profile: OpcuaSimulatorProfile, env: OpcuaSimu
     },
     buildInfo: { productName: 'Plantbench OPC UA simulator', manufacturerName: 'Plantbench' },
     serverCapabilities: {
+      ...(limits.maxBrowseContinuationPoints !== undefined ? { maxBrowseContinuationPoints: limits.maxBrowseContinuationPoints } : {}),
       operationLimits: {
         ...(limits.maxMonitoredItemsPerCall !== undefined ? { maxMonitoredItemsPerCall: limits.maxMonitoredItemsPerCall } : {}),
         ...(limits.maxNodesPerRead !== undefined ? { maxNodesPerRead: limits.maxNodesPerRead } : {}),
         ...(limits.maxNodesPerWrite !== undefined ? { maxNodesPerWrite: limits.maxNodesPerWrite } : {}),
+        ...(limits.maxNodesPerBrowse !== undefined ? { maxNodesPerBrowse: limits.maxNodesPerBrowse } : {}),
       },
     },
   });

@@ -1,22 +1,19 @@
 // The MQTT connector against programs we did not write: Debian's mosquitto broker (MQTT 3.1.1 and
 // 5, TLS and mutual TLS with openssl-made certificates), mosquitto_sub and mosquitto_pub.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import spPayload from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import type { Sample } from '../../../src/shared/sample.ts';
 import { cleanupAfterEach } from '../../helpers/cleanups.ts';
 import type { LiveRun } from '../../helpers/live-run.ts';
-import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.ts';
+import { passwordConfig, startMosquitto, type Mosquitto } from '../../helpers/mosquitto.ts';
 import { mqttDevice, startMqttRun, testClient } from '../../helpers/mqtt.ts';
 import { makeTestPki, type TestPki } from '../../helpers/tls.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const MOSQUITTO_SUB = '/usr/bin/mosquitto_sub';
 const MOSQUITTO_PUB = '/usr/bin/mosquitto_pub';
-const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
 
 const cleanups = cleanupAfterEach();
 const live = cleanups.track(startMqttRun, (run) => run.stop());
@@ -193,16 +190,9 @@ describe('mosquitto: MQTT 5 and 3.1.1', () => {
 
 describe('mosquitto: username and password', () => {
   it('logs in with username and password, and names a refused login clearly', async () => {
-    if (!existsSync(MOSQUITTO_PASSWD)) throw new Error(`${MOSQUITTO_PASSWD} not found: install the Debian package "mosquitto"`);
-    const dir = mkdtempSync(join(tmpdir(), 'plantbench-passwd-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'passwd');
-    const made = spawnSync(MOSQUITTO_PASSWD, ['-b', '-c', file, 'line1', 's3cret'], { encoding: 'utf8' });
-    if (made.status !== 0) throw new Error(`mosquitto_passwd failed: ${made.stderr}`);
-    // mosquitto started as root reads it as the "mosquitto" user.
-    chmodSync(dir, 0o755);
-    chmodSync(file, 0o644);
-    const broker = await mosquitto(`allow_anonymous false\npassword_file ${file}`);
+    const passwords = passwordConfig('line1', 's3cret');
+    cleanups.push(() => passwords.dispose());
+    const broker = await mosquitto(passwords.config);
     const peer = await client(broker.url, ['line/#'], { username: 'line1', password: 's3cret' });
     // The device as a run hands it over: the ${secret:…} in the file already resolved.
     const device = { ...mqttDevice('uns', { url: broker.url, username: 'line1', password: '${secret:UNS_PASSWORD}' }), password: 's3cret' } as ReturnType<typeof mqttDevice>;

@@ -1,56 +1,21 @@
 // Interop: our modbus-source and modbus-sink against a pymodbus server (Debian's python3-pymodbus),
 // a Modbus implementation we did not write, whose registers are computed with Python's struct.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latest } from '../../helpers/live-run.ts';
 import { modbusDevice, startModbusRun, type ModbusRun } from '../../helpers/modbus.ts';
 import { freePort } from '../../helpers/net.ts';
+import { startPymodbus, type PymodbusServer } from '../../helpers/pymodbus.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = new URL('./pymodbus_server.py', import.meta.url).pathname;
-
-function requirePymodbus(): void {
-  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: install the apt package python3-pymodbus (it brings python3)`);
-  const probe = spawnSync(PYTHON, ['-c', 'import pymodbus, pymodbus.datastore; print(pymodbus.__version__)'], { encoding: 'utf8' });
-  if (probe.status !== 0) throw new Error(`pymodbus is not importable by ${PYTHON}: install the apt package python3-pymodbus\n${probe.stderr}`);
-}
-
-let server: ChildProcess | undefined;
+let server: PymodbusServer | undefined;
 let port = 0;
-let stderr = '';
 
 beforeAll(async () => {
-  requirePymodbus();
   port = await freePort();
-  const child = spawn(PYTHON, [SCRIPT, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = child;
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`pymodbus server did not print "ready" within 15 s; stderr:\n${stderr}`)), 15_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`pymodbus server exited with ${code} before it was ready; stderr:\n${stderr}`));
-    });
-  });
+  server = await startPymodbus([String(port)]);
 });
 
-afterAll(async () => {
-  const child = server;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-});
+afterAll(async () => server?.stop());
 
 describe('interop with a pymodbus server', () => {
   let run: ModbusRun | undefined;

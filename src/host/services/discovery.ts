@@ -1,0 +1,176 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { scanNetwork } from '../../connectors/discovery/scan.ts';
+import { probeModbus, readModbusMap, readModbusRegisters } from '../../connectors/modbus/discovery/probe.ts';
+import { captureTopics, startTopicCapture, type TopicCapture } from '../../connectors/mqtt/discovery/capture.ts';
+import { getOpcuaEndpoints, openOpcuaBrowser, type OpcuaBrowser } from '../../connectors/opcua/discovery/index.ts';
+import type { OpcuaTarget } from '../../shared/discovery/opcua.ts';
+import type { DeviceFile } from '../../shared/model/device.ts';
+import type { discoveryMethods } from '../../shared/rpc/methods/discovery.ts';
+import { importableDevice } from '../../shared/rpc/methods/discovery.ts';
+import type { DiscoveryCache } from '../../store/discovery-cache.ts';
+import { importDeviceTags, ProjectWriteError, writeSimulatorProfile } from '../../store/project-writes.ts';
+import { RpcFailure, type CallContext, type Handlers } from '../rpc/server.ts';
+
+// Discovery over RPC: the services in src/connectors/*/discovery, with results cached in the
+// workspace DB so device trees reopen offline. Ids from the UI map to files in the open project.
+
+export interface DiscoveryServiceContext {
+  readonly projectRoot: string;
+  readonly dataDir: string;
+  readonly cache: DiscoveryCache;
+}
+
+type Methods = typeof discoveryMethods;
+
+/** Runs a discovery with the call's progress and cancellation, and caches what it returns. */
+async function cached<T>(ctx: DiscoveryServiceContext, kind: string, target: string, call: CallContext, run: (o: { signal: AbortSignal; onProgress: CallContext['progress'] }) => Promise<T>): Promise<T> {
+  const result = await run({ signal: call.signal, onProgress: call.progress });
+  ctx.cache.put(kind, target, result);
+  return result;
+}
+
+function transportKey(t: { kind: 'tcp'; host: string; port: number } | { kind: 'rtu'; path: string }): string {
+  return t.kind === 'tcp' ? `${t.host}:${t.port}` : t.path;
+}
+
+function writeFailure<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ProjectWriteError) throw new RpcFailure(err.message);
+    throw err;
+  }
+}
+
+/** A browser session is kept per server and identity while the user browses, closed when idle. */
+const BROWSER_IDLE_MS = 120_000;
+/** Live MQTT captures one UI may hold open at once. */
+const MAX_CAPTURES = 4;
+
+export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handlers: Handlers<Methods>; dispose(): Promise<void> } {
+  const browsers = new Map<string, { browser: Promise<OpcuaBrowser>; idle?: NodeJS.Timeout }>();
+  const captures = new Map<string, TopicCapture>();
+  let nextCapture = 1;
+
+  const closeBrowser = (key: string): void => {
+    const entry = browsers.get(key);
+    browsers.delete(key);
+    if (entry?.idle) clearTimeout(entry.idle);
+    void entry?.browser.then((b) => b.close()).catch(() => {});
+  };
+
+  /** Runs fn on the session for this target, opening it when needed; a failed session is forgotten. */
+  async function withBrowser<T>(target: OpcuaTarget, fn: (b: OpcuaBrowser) => Promise<T>): Promise<T> {
+    const key = JSON.stringify([target.endpointUrl, target.securityMode, target.securityPolicy, target.auth]);
+    let entry = browsers.get(key);
+    if (!entry) {
+      entry = { browser: openOpcuaBrowser(target, { dataDir: ctx.dataDir }) };
+      browsers.set(key, entry);
+      entry.browser.catch(() => browsers.delete(key));
+    }
+    if (entry.idle) clearTimeout(entry.idle);
+    entry.idle = setTimeout(() => closeBrowser(key), BROWSER_IDLE_MS);
+    entry.idle.unref();
+    try {
+      return await fn(await entry.browser);
+    } catch (err) {
+      // A broken session (server gone) is reopened on the next call.
+      if (/BadSession|closed|disconnect|ECONNRE/i.test((err as Error).message)) closeBrowser(key);
+      throw new RpcFailure((err as Error).message);
+    }
+  }
+
+  const capture = (captureId: string): TopicCapture => {
+    const c = captures.get(captureId);
+    if (!c) throw new RpcFailure(`no capture "${captureId}" (stopped, or the host restarted)`);
+    return c;
+  };
+
+  const handlers: Handlers<Methods> = {
+    'discovery.cached': async ({ kind }) => ctx.cache.list(kind),
+    'discovery.last': async ({ kind, target }) => {
+      const hit = ctx.cache.get(kind, target);
+      return hit ? { takenAt: hit.takenAt, result: hit.result } : null;
+    },
+    'discovery.scan': (request, call) => cached(ctx, 'scan', `${request.targets} ports ${request.ports.join(',')}`, call, (o) => scanNetwork(request, o)),
+    'discovery.modbus.probe': (request, call) => cached(ctx, 'modbus.probe', transportKey(request.target.transport), call, (o) => probeModbus(request, o)),
+    'discovery.modbus.read': (request, call) => readModbusRegisters(request, { signal: call.signal }),
+    'discovery.modbus.readMap': (request, call) => readModbusMap(request, { signal: call.signal }),
+    'discovery.opcua.endpoints': async ({ endpointUrl }) => {
+      try {
+        return await getOpcuaEndpoints(endpointUrl, { dataDir: ctx.dataDir });
+      } catch (err) {
+        throw new RpcFailure((err as Error).message);
+      }
+    },
+    'discovery.opcua.browse': async ({ target, nodeId, continuation, maxReferences }) => {
+      const result = await withBrowser(target, (b) => b.browse(nodeId, { maxReferences, ...(continuation ? { continuation } : {}) }));
+      if (!continuation) ctx.cache.put('opcua.browse', `${target.endpointUrl} ${nodeId}`, result);
+      return result;
+    },
+    'discovery.opcua.attributes': ({ target, nodeIds }) => withBrowser(target, (b) => b.attributes(nodeIds)),
+    'discovery.opcua.references': ({ target, nodeId }) => withBrowser(target, (b) => b.references(nodeId)),
+    'discovery.opcua.goto': ({ target, to }) => withBrowser(target, (b) => b.goto(to)),
+    'discovery.opcua.crawl': ({ target, ...request }, call) =>
+      cached(ctx, 'opcua.crawl', `${target.endpointUrl} ${request.root}`, call, (o) => withBrowser(target, (b) => b.crawl(request, o))),
+    'discovery.mqtt.capture': (request, call) =>
+      cached(ctx, 'mqtt.capture', request.url, call, async (o) => {
+        try {
+          return await captureTopics(request, { ...o, baseDir: ctx.projectRoot });
+        } catch (err) {
+          throw new RpcFailure((err as Error).message);
+        }
+      }),
+    'discovery.mqtt.start': async (request, call) => {
+      if (captures.size >= MAX_CAPTURES) throw new RpcFailure(`${MAX_CAPTURES} captures are running; stop one first`);
+      let started: TopicCapture;
+      try {
+        started = await startTopicCapture(request, { signal: call.signal, baseDir: ctx.projectRoot });
+      } catch (err) {
+        throw new RpcFailure((err as Error).message);
+      }
+      const captureId = `capture-${nextCapture++}`;
+      captures.set(captureId, started);
+      return { captureId };
+    },
+    'discovery.mqtt.tree': async ({ captureId, query }) => {
+      const c = capture(captureId);
+      const stats = c.stats();
+      return { tree: c.snapshot(query) ?? null, messages: stats.messages, topics: stats.topics };
+    },
+    'discovery.mqtt.stop': async ({ captureId }) => {
+      const c = capture(captureId);
+      captures.delete(captureId);
+      await c.stop();
+      const result = c.result();
+      ctx.cache.put('mqtt.capture', c.url, result);
+      return result;
+    },
+    'discovery.import': async ({ deviceId, protocol, tags, create, onConflict }) => {
+      let device: Omit<DeviceFile, 'tags'> | undefined;
+      if (create !== undefined) {
+        const parsed = importableDevice.safeParse({ ...(create as object), id: deviceId, tags: [] });
+        if (!parsed.success) throw new RpcFailure(`create: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        if (parsed.data.protocol !== protocol) throw new RpcFailure(`create: the device speaks ${parsed.data.protocol}, the tags are ${protocol}`);
+        device = parsed.data;
+      }
+      const r = writeFailure(() => importDeviceTags(ctx.projectRoot, deviceId, protocol, tags as never, { onConflict, ...(device ? { create: device as never } : {}) }));
+      return { ...r, added: [...r.added], replaced: [...r.replaced], skipped: [...r.skipped], unchanged: [...r.unchanged] };
+    },
+    'discovery.snapshot': async ({ profile, overwrite }) => {
+      const file = join(ctx.projectRoot, 'simulators', `${profile.id}.yaml`);
+      if (existsSync(file) && !overwrite) throw new RpcFailure(`simulators/${profile.id}.yaml exists; choose another id or overwrite it`);
+      writeFailure(() => writeSimulatorProfile(file, profile));
+      return { file: `simulators/${profile.id}.yaml`, id: profile.id };
+    },
+  };
+  return {
+    handlers,
+    async dispose() {
+      for (const key of [...browsers.keys()]) closeBrowser(key);
+      await Promise.allSettled([...captures.values()].map((c) => c.stop()));
+      captures.clear();
+    },
+  };
+}
