@@ -27,7 +27,12 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      lib: { entry: resolve(root, 'src/main/index.ts'), formats: ['es'], fileName: () => 'index.js' },
+      // Two ESM entries: main itself, and the host that main starts in a utilityProcess (host.js).
+      lib: {
+        entry: { index: resolve(root, 'src/main/index.ts'), host: resolve(root, 'src/host/utility-entry.ts') },
+        formats: ['es'],
+        fileName: (_format, name) => `${name}.js`,
+      },
     },
   },
   preload: {

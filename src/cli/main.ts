@@ -23,11 +23,16 @@ Commands:
                                 by its thumbprint (at least 8 hex characters). Unknown certificates are never
                                 accepted automatically.
       --list                    List only.
-  serve [project]               Serve the project to a browser (loopback, with an access token).
+  discover <area> <target>      Find devices and what they hold: scan, opcua, modbus, mqtt
+                                ("plantbench discover --help" for more).
+  serve [project]               The workbench in a browser: prints a URL with an access token (loopback only).
       --host ADDR               Bind address (default 127.0.0.1).
       --port N                  Port (default 0: a free one).
-      --allow-remote            Allow a non-loopback --host.
-      --simulate                Also run the project against its simulators and show live values.
+      --allow-remote            Allow a non-loopback --host; needs --tls-cert and --tls-key (https/wss).
+      --tls-cert FILE           PEM certificate (chain) for https/wss.
+      --tls-key FILE            PEM private key of that certificate.
+      --simulate                Start a simulated run at start-up: simulators running, values flowing.
+      --secrets FILE            Secrets file for live runs (YAML NAME: value, chmod 600).
 
 Options for every command:
   --json                        Machine-readable output.
@@ -35,6 +40,8 @@ Options for every command:
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // discover has per-area options; it parses its own arguments.
+  if (argv[0] === 'discover') return (await import('./commands/discover.ts')).discover(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -49,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '0' },
       'allow-remote': { type: 'boolean', default: false },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       simulate: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
     },
@@ -89,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
         host: values.host,
         port: number('port', values.port)!,
         allowRemote: values['allow-remote'],
+        tlsCert: values['tls-cert'],
+        tlsKey: values['tls-key'],
         simulate: values.simulate,
         secrets: values.secrets,
       });

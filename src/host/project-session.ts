@@ -17,6 +17,8 @@ export interface SessionOptions {
   readonly simulate?: boolean;
   readonly secrets: SecretLookup;
   readonly log: (entry: LogEntry) => void;
+  /** Called with the prepared runner just before it starts (live-view taps see the first sample). */
+  readonly beforeStart?: (runner: ProjectRunner, loaded: LoadedProject) => void;
 }
 
 /** A running project: its simulators (when simulated), connectors and pipelines. */
@@ -72,6 +74,7 @@ export async function startProjectSession(root: string, options: SessionOptions)
     await Promise.allSettled(simulators.map((s) => s.stop()));
     return { problems };
   }
+  options.beforeStart?.(runner, loaded);
   await runner.start();
   return {
     problems: [],

@@ -67,9 +67,11 @@ export function detectKind(text: string): FileKind | undefined {
   return match && Object.hasOwn(KIND_BY_NAME, match[1]!) ? KIND_BY_NAME[match[1]!] : undefined;
 }
 
-function yamlFiles(dir: string, accept: (name: string) => boolean): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
+function yamlFiles(dir: string, accept: (name: string) => boolean, extra?: string): string[] {
+  const names = existsSync(dir) ? readdirSync(dir) : [];
+  // A file not yet on disk (the overlay of an unsaved new file) is listed too.
+  if (extra && dirname(extra) === dir && !names.includes(basename(extra))) names.push(basename(extra));
+  return names
     .filter((n) => (n.endsWith('.yaml') || n.endsWith('.yml')) && accept(n))
     .sort()
     .map((n) => join(dir, n));
@@ -89,17 +91,35 @@ export function findProjectRoot(path: string): string | undefined {
   }
 }
 
+export interface LoadOptions {
+  /**
+   * One file read from this text instead of the disk (created if it does not exist): the project
+   * as it would be after a save, so the workbench checks an edit exactly as `validate` would.
+   */
+  readonly overlay?: { readonly file: string; readonly text: string };
+}
+
 /**
  * Loads every file of a project folder and checks it: YAML syntax, schemas, ids against file names,
  * duplicate ids, pipeline graphs (dangling edges, ports, cycles, types, device and tag references)
  * and test files against their pipelines. Nothing here throws for bad content.
  */
-export function loadProject(root: string): LoadedProject {
+export function loadProject(root: string, options: LoadOptions = {}): LoadedProject {
   root = resolve(root);
   const problems: Problem[] = [];
   const rel = (f: string): string => relative(root, f) || basename(f);
+  const overlay = options.overlay && { path: resolve(root, options.overlay.file), text: options.overlay.text };
   const read = <K extends FileKind>(kind: K, path: string) => {
     let text: string;
+    if (overlay?.path === path) {
+      if (Buffer.byteLength(overlay.text) > MAX_FILE_BYTES) {
+        problems.push({ file: rel(path), line: 0, col: 0, path: [], message: `file would exceed ${MAX_FILE_BYTES / 2 ** 20} MiB, the limit of project files` });
+        return undefined;
+      }
+      const { entry, problems: found } = parseProjectFile(kind, rel(path), overlay.text);
+      problems.push(...found);
+      return entry;
+    }
     try {
       const size = statSync(path).size;
       if (size > MAX_FILE_BYTES) {
@@ -117,15 +137,16 @@ export function loadProject(root: string): LoadedProject {
   };
 
   const projectPath = join(root, 'plantbench.yaml');
-  const project = existsSync(projectPath) ? read('project', projectPath) : undefined;
+  const hasProjectFile = existsSync(projectPath) || overlay?.path === projectPath;
+  const project = hasProjectFile ? read('project', projectPath) : undefined;
   if (!project) {
-    if (!existsSync(projectPath)) {
+    if (!hasProjectFile) {
       problems.push({ file: 'plantbench.yaml', line: 0, col: 0, path: [], message: `no plantbench.yaml in ${root}: not a Plantbench project folder` });
     }
   }
 
   const byId = <T extends { id: string }>(kind: 'device' | 'pipeline' | 'simulator', folder: string, accept: (n: string) => boolean) => {
-    const read_ = yamlFiles(join(root, folder), accept).flatMap((path) => {
+    const read_ = yamlFiles(join(root, folder), accept, overlay?.path).flatMap((path) => {
       const entry = read(kind, path) as ProjectEntry<T> | undefined;
       if (!entry) return [];
       // An unreadable file still claims its name, so references to it are not reported as missing.
@@ -149,7 +170,7 @@ export function loadProject(root: string): LoadedProject {
   const devices = byId<DeviceFile>('device', 'devices', () => true);
   const pipelines = byId<PipelineFile>('pipeline', 'pipelines', (n) => !/\.test\.ya?ml$/.test(n));
   const simulators = byId<SimulatorFile>('simulator', 'simulators', () => true);
-  const tests = yamlFiles(join(root, 'pipelines'), (n) => /\.test\.ya?ml$/.test(n))
+  const tests = yamlFiles(join(root, 'pipelines'), (n) => /\.test\.ya?ml$/.test(n), overlay?.path)
     .map((p) => read('pipeline-test', p))
     .filter((e): e is ProjectEntry<PipelineTestFile> => e !== undefined);
 

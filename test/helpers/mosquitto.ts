@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net.ts';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
+export const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
 
 export interface Mosquitto {
   readonly host: string;
@@ -57,6 +58,22 @@ export async function startMosquitto(options: { extraConfig?: string; port?: num
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Broker config that requires `user` with `password` (a password file made with mosquitto_passwd),
+ * for startMosquitto's extraConfig; dispose() removes the file.
+ */
+export function passwordConfig(user: string, password: string): { config: string; dispose(): void } {
+  if (!existsSync(MOSQUITTO_PASSWD)) throw new Error(`${MOSQUITTO_PASSWD} not found: install the Debian package "mosquitto"`);
+  const dir = mkdtempSync(join(tmpdir(), 'plantbench-passwd-'));
+  const file = join(dir, 'passwd');
+  const made = spawnSync(MOSQUITTO_PASSWD, ['-b', '-c', file, user, password], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`mosquitto_passwd failed: ${made.stderr}`);
+  // mosquitto started as root reads it as the "mosquitto" user.
+  chmodSync(dir, 0o755);
+  chmodSync(file, 0o644);
+  return { config: `allow_anonymous false\npassword_file ${file}`, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

@@ -1,6 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyExample, EXAMPLE } from '../helpers/project.ts';
+import { makeTestPki } from '../helpers/tls.ts';
 
 // The real `plantbench` command in a child process, started with the system's `node` from PATH
 // as a user would (bin/plantbench.js re-runs itself on Node 22 when that node is older).
@@ -149,31 +152,80 @@ describe('plantbench usage', () => {
 });
 
 describe('plantbench serve', () => {
-  it('serves the project on loopback only with the printed token', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', EXAMPLE, '--json'], { env: { ...process.env, NO_COLOR: '1' } });
+  /** Starts `plantbench serve` on a copy of the example; resolves with the --json line. */
+  async function serveCopy(args: string[]): Promise<{ child: ReturnType<typeof spawn>; url: string; stop(): Promise<void> }> {
+    project = copyExample();
+    const child = spawn(process.execPath, [BIN, 'serve', project.root, '--json', ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    const line = await new Promise<string>((ok, fail) => {
+      child.stdout.once('data', (d: Buffer) => ok(d.toString()));
+      child.once('exit', (code) => fail(new Error(`serve exited with ${code}`)));
+    });
+    const { url } = JSON.parse(line) as { url: string };
+    return {
+      child,
+      url,
+      stop: async () => {
+        child.kill('SIGTERM');
+        if (child.exitCode === null) await new Promise((done) => child.on('exit', done));
+      },
+    };
+  }
+
+  it('serves the workbench on loopback only with the printed token', async () => {
+    const served = await serveCopy([]);
     try {
-      const line = await new Promise<string>((ok) => child.stdout.once('data', (d: Buffer) => ok(d.toString())));
-      const { url } = JSON.parse(line) as { url: string };
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{24}$/);
-      const page = await fetch(url);
-      expect(page.status).toBe(200);
-      const html = await page.text();
-      expect(html).toContain('Plantbench · Bottling line');
-      expect(html).toContain('No problems: the project is valid.');
-      const api = await fetch(url.replace('/?', '/api/project?'));
-      expect(((await api.json()) as { pipelines: { id: string }[] }).pipelines.map((p) => p.id).sort()).toEqual(['capper-uns', 'filler-uns', 'palletizer-sparkplug']);
-      const denied = await fetch(url.replace(/token=.*/, 'token=wrong'));
+      expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{24}$/);
+      const first = await fetch(served.url, { redirect: 'manual' });
+      expect(first.status).toBe(303);
+      expect(first.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+      const denied = await fetch(served.url.replace(/token=.*/, 'token=wrong'));
       expect(denied.status).toBe(401);
+      expect(await denied.text()).toContain('plantbench serve');
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((done) => child.on('exit', done));
+      await served.stop();
     }
+    expect(served.child.exitCode).toBe(0);
   });
 
-  it('refuses a non-loopback bind without --allow-remote', () => {
-    const { code, stderr } = plantbench(['serve', EXAMPLE, '--host', '0.0.0.0']);
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/--host 0\.0\.0\.0 is not a loopback address: add --allow-remote/);
+  it('refuses a non-loopback bind without --allow-remote and TLS', () => {
+    const bare = plantbench(['serve', EXAMPLE, '--host', '0.0.0.0']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/--host 0\.0\.0\.0 is not a loopback address: add --allow-remote, with --tls-cert FILE and --tls-key FILE/);
+    const noTls = plantbench(['serve', EXAMPLE, '--host', '0.0.0.0', '--allow-remote']);
+    expect(noTls.code).toBe(2);
+    expect(noTls.stderr).toMatch(/--allow-remote needs --tls-cert FILE and --tls-key FILE/);
+  });
+
+  it('checks the TLS options before it starts anything', async () => {
+    // In-process: these are refused before the host loads (the command maps UsageError to exit 2).
+    const { serve } = await import('../../src/cli/commands/serve.ts');
+    const base = { host: '127.0.0.1', port: 0, allowRemote: false, json: true, simulate: false };
+    await expect(serve(EXAMPLE, { ...base, tlsCert: 'server.crt' })).rejects.toThrow(/--tls-cert and --tls-key go together/);
+    await expect(serve(EXAMPLE, { ...base, tlsCert: '/nonexistent/server.crt', tlsKey: '/nonexistent/server.key' })).rejects.toThrow(
+      /--tls-cert \/nonexistent\/server\.crt: cannot read it: ENOENT/,
+    );
+  });
+
+  it('serves https (and wss) with --tls-cert and --tls-key', async () => {
+    const pki = makeTestPki();
+    try {
+      const served = await serveCopy(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey]);
+      try {
+        expect(served.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/\?token=/);
+        const res = await new Promise<{ status?: number; cookie: string }>((ok, fail) =>
+          httpsGet(served.url, { ca: readFileSync(pki.ca) }, (r) => {
+            r.resume();
+            ok({ status: r.statusCode, cookie: String(r.headers['set-cookie']) });
+          }).on('error', fail),
+        );
+        expect(res.status).toBe(303);
+        expect(res.cookie).toMatch(/; Secure/);
+      } finally {
+        await served.stop();
+      }
+    } finally {
+      pki.dispose();
+    }
   });
 });
 

@@ -151,6 +151,16 @@ export const mqttTag = z
   .strict();
 export type MqttTag = z.infer<typeof mqttTag>;
 
+/** TLS of an MQTT connection: PEM file paths and whether the broker's certificate is checked. */
+export const mqttTls = z
+  .object({
+    ca: z.string().optional(),
+    cert: z.string().optional(),
+    key: z.string().optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .strict();
+
 const mqttDevice = z
   .object({
     protocol: z.literal('mqtt'),
@@ -159,15 +169,7 @@ const mqttDevice = z
     clientId: z.string().optional(),
     username: secretString.optional(),
     password: secretRef.optional(),
-    tls: z
-      .object({
-        ca: z.string().optional(),
-        cert: z.string().optional(),
-        key: z.string().optional(),
-        rejectUnauthorized: z.boolean().default(true),
-      })
-      .strict()
-      .optional(),
+    tls: mqttTls.optional(),
     tags: z.array(mqttTag).default([]),
   })
   .strict();

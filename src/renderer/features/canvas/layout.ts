@@ -1,0 +1,45 @@
+import dagre from '@dagrejs/dagre';
+import type { Graph, PbNode } from './doc.ts';
+
+const DEFAULT_SIZE = { width: 180, height: 90 };
+
+/**
+ * Left-to-right layered layout (dagre). With `only`, just those nodes move: they are placed by
+ * the layout of the whole graph, shifted so the already placed nodes keep their positions.
+ */
+export function autoLayout(graph: Graph, only?: ReadonlySet<string>): PbNode[] {
+  if (graph.nodes.length === 0) return graph.nodes;
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: 'LR', nodesep: 36, ranksep: 110, marginx: 20, marginy: 20 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of graph.nodes) {
+    g.setNode(n.id, { width: n.measured?.width ?? DEFAULT_SIZE.width, height: n.measured?.height ?? DEFAULT_SIZE.height });
+  }
+  for (const e of graph.edges) if (g.hasNode(e.source) && g.hasNode(e.target)) g.setEdge(e.source, e.target);
+  dagre.layout(g);
+
+  const placed = (id: string): { x: number; y: number } => {
+    const p = g.node(id) as { x: number; y: number; width: number; height: number };
+    return { x: p.x - p.width / 2, y: p.y - p.height / 2 };
+  };
+  if (!only) return graph.nodes.map((n) => ({ ...n, position: placed(n.id) }));
+
+  // Keep the placed nodes where they are: shift the new ones by the mean offset of the others.
+  const anchors = graph.nodes.filter((n) => !only.has(n.id));
+  let dx = 0;
+  let dy = 0;
+  if (anchors.length) {
+    for (const n of anchors) {
+      const p = placed(n.id);
+      dx += n.position.x - p.x;
+      dy += n.position.y - p.y;
+    }
+    dx /= anchors.length;
+    dy /= anchors.length;
+  }
+  return graph.nodes.map((n) => {
+    if (!only.has(n.id)) return n;
+    const p = placed(n.id);
+    return { ...n, position: { x: p.x + dx, y: p.y + dy } };
+  });
+}

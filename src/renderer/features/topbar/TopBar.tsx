@@ -1,0 +1,82 @@
+import { save, setMode, toggleRun, ui } from '../../state/actions.ts';
+import { activeDoc, isDirty, workbench, type RunMode } from '../../state/workbench.ts';
+import { useStore } from '../../lib/use-store.ts';
+
+const MODES: { id: RunMode; label: string; title: string }[] = [
+  { id: 'simulated', label: 'Simulated', title: 'Runs against the project\'s simulators; no real device is touched.' },
+  { id: 'live-read-only', label: 'Live read-only', title: 'Reads the real devices; every write to a device is refused.' },
+  { id: 'live-armed', label: 'Live armed', title: 'Writes to real devices: arrives with the safety issue (confirmation, audit log, write limits).' },
+];
+
+export function TopBar() {
+  const project = useStore(workbench, (s) => s.project);
+  const doc = useStore(workbench, activeDoc);
+  const run = useStore(workbench, (s) => s.run);
+  const mode = useStore(workbench, (s) => s.mode);
+  const saving = useStore(workbench, (s) => s.saving);
+  const connection = useStore(workbench, (s) => s.connection);
+  const shownMode = run.state === 'stopped' ? mode : (run.mode ?? mode);
+  const busy = run.state === 'starting' || run.state === 'stopping';
+  return (
+    <header className={`pb-topbar mode-${shownMode}`}>
+      <div className="pb-topbar__brand">Plantbench</div>
+      <div className="pb-topbar__project" title={project?.root}>
+        <span className="pb-topbar__name" data-testid="project-name">
+          {project?.name ?? '…'}
+        </span>
+        {doc && (
+          <span className="pb-topbar__pipeline">
+            / {String(doc.header.name ?? doc.id)}
+            {isDirty(doc) && (
+              <span className="pb-dirty" title="unsaved changes (Ctrl+S saves)" data-testid="dirty">
+                {' '}
+                ●
+              </span>
+            )}
+          </span>
+        )}
+      </div>
+      <div className="pb-modes" role="radiogroup" aria-label="Run mode">
+        {MODES.map((m) => (
+          <button
+            key={m.id}
+            type="button"
+            role="radio"
+            aria-checked={shownMode === m.id}
+            className={`pb-mode pb-mode--${m.id}${shownMode === m.id ? ' is-on' : ''}`}
+            disabled={m.id === 'live-armed' || run.state !== 'stopped'}
+            title={m.title}
+            onClick={() => setMode(m.id)}
+          >
+            {m.label}
+          </button>
+        ))}
+      </div>
+      <button
+        type="button"
+        className={`pb-btn pb-run${run.state === 'stopped' ? '' : ' is-running'}`}
+        onClick={toggleRun}
+        disabled={busy || connection !== 'open'}
+        title="Ctrl+Enter"
+        data-testid="run"
+      >
+        {run.state === 'stopped' ? '▶ Run' : run.state === 'running' ? '■ Stop' : `${run.state}…`}
+      </button>
+      <span className={`pb-runstate pb-runstate--${run.state}`} data-testid="run-state">
+        {run.state === 'running' ? `running ${run.pipelines.length} pipeline${run.pipelines.length === 1 ? '' : 's'}` : run.state}
+      </span>
+      <span className="pb-toolbar__spacer" />
+      <button type="button" className="pb-btn" onClick={() => void save()} disabled={!doc || saving || !isDirty(doc)} title="Ctrl+S" data-testid="save">
+        {saving ? 'Saving…' : 'Save'}
+      </button>
+      <span className="pb-tooltip-host" title="Export to an edge gateway bundle: arrives with the gateway issue">
+        <button type="button" className="pb-btn" disabled aria-disabled="true">
+          Export
+        </button>
+      </span>
+      <button type="button" className="pb-btn pb-btn--icon" onClick={() => ui({ dialog: 'shortcuts' })} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
+        ?
+      </button>
+    </header>
+  );
+}
