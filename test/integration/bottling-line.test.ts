@@ -3,6 +3,11 @@ import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createRpcClient } from '../../src/shared/rpc/client.ts';
+import type { Events, Methods } from '../../src/shared/rpc/contract.ts';
+import type { PayloadOf } from '../../src/shared/rpc/define.ts';
+import { RPC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, websocketPort, type WebSocketLike } from '../../src/shared/rpc/websocket-port.ts';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { copyExample } from '../helpers/project.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
@@ -112,7 +117,7 @@ describe('plantbench simulate', () => {
 });
 
 describe('npm start: plantbench serve flows/bottling-line --simulate', () => {
-  it('serves the browser preview with live values from the simulated line', async () => {
+  it('serves the workbench with live values from the simulated line over the RPC WebSocket', async () => {
     const serve = spawn(process.execPath, [BIN, 'serve', new URL('../../flows/bottling-line', import.meta.url).pathname, '--simulate', '--json'], {
       env: { ...process.env, NO_COLOR: '1' },
     });
@@ -120,20 +125,24 @@ describe('npm start: plantbench serve flows/bottling-line --simulate', () => {
     const lines = collectLines(serve);
     await waitFor('the URL line', () => lines.some((l) => l.includes('"url"')), 30_000);
     const { url } = JSON.parse(lines.find((l) => l.includes('"url"'))!) as { url: string };
-    let live: { mode: string; stats: Record<string, Record<string, { out: number; last?: { path: string; value: unknown } }>> } | undefined;
-    await waitFor(
-      'live values from the filler and the capper',
-      () => Boolean(live && live.stats['filler-uns']?.['level-pct']?.last && live.stats['capper-uns']?.process?.last),
-      30_000,
-      async () => {
-        live = ((await (await fetch(url.replace('/?', '/api/project?'))).json()) as { live: typeof live }).live;
-      },
-    );
-    expect(live!.mode).toBe('simulated');
-    expect(live!.stats['filler-uns']!['level-pct']!.last!.path).toBe('filler/level');
-    const page = await (await fetch(url)).text();
-    expect(page).toContain('<h2>Live');
-    expect(page).toMatch(/filler\/level = \d+(\.\d+)? % \(good\)/);
+    const page = new URL(url);
+    const token = page.searchParams.get('token')!;
+    const ws = new WebSocket(`ws://${page.host}/rpc`, [RPC_SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`]);
+    await new Promise((ok, fail) => (ws.once('open', ok), ws.once('error', fail)));
+    const client = createRpcClient<Methods, Events>(websocketPort(ws as unknown as WebSocketLike));
+    try {
+      let stats: PayloadOf<Events, 'run.stats'> | undefined;
+      client.on('run.stats', (s) => (stats = s));
+      await waitFor('live values from the filler and the capper', () => {
+        const p = stats?.pipelines;
+        return Boolean(p?.['filler-uns']?.nodes['level-pct']?.last && p['capper-uns']?.nodes.process?.last);
+      }, 30_000);
+      expect((await client.call('run.status', {})).mode).toBe('simulated');
+      expect(stats!.pipelines['filler-uns']!.nodes['level-pct']!.last!.path).toBe('filler/level');
+    } finally {
+      client.close();
+      ws.close();
+    }
   });
 });
 
