@@ -9,6 +9,8 @@ const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 export default defineConfig({
+  // One retry on CI: a loaded 2-core runner can miss a UI timing; a second failure fails the run.
+  retries: process.env.CI ? 1 : 0,
   testDir: 'test/e2e',
   outputDir: 'test-results',
   // The example project's simulators listen on fixed loopback addresses: one serve at a time.
