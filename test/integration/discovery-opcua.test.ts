@@ -18,6 +18,7 @@ import { freePort } from '../helpers/net.ts';
 import { cleanupTempDirs, simProfile, startSim, tempDir } from '../helpers/opcua.ts';
 import { forkPlantServer, type PlantServer } from '../helpers/opcua-plant-server.ts';
 import { EXAMPLE } from '../helpers/project.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/plantbench.js');
@@ -211,6 +212,11 @@ describe('OPC UA discovery', () => {
       expect(levels.every((n) => n.value?.value === Number(n.browseName.name.slice(5)) && n.euRange?.high === 10 && n.engineeringUnits?.displayName === 'm')).toBe(true);
       const { nodes } = await limited.attributes(levels.slice(0, 20).map((n) => n.nodeId));
       expect(nodes.map((n) => n.value?.value)).toEqual(levels.slice(0, 20).map((n) => n.value?.value));
+      // No reconnection in discovery: a lost server shows, and calls fail at once naming the endpoint.
+      expect(limited.connected).toBe(true);
+      await small.stop();
+      await waitFor('the browser to see the server go', () => !limited.connected);
+      await expect(limited.browse('Tanks')).rejects.toThrow(small.endpoint);
     } finally {
       await limited.close();
       await small.stop();

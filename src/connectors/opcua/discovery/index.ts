@@ -34,6 +34,8 @@ export interface OpcuaBrowserOptions {
 /** One session on one server. Methods fail with a message naming the node or the endpoint. */
 export interface OpcuaBrowser {
   readonly info: OpcuaSessionInfo;
+  /** False once closed, or once the connection or session is lost (there is no reconnection: open a new browser). */
+  readonly connected: boolean;
   /** FindServers and GetEndpoints on this connection. */
   endpoints(): Promise<OpcuaEndpointsResult>;
   /** One level below a node (node id or path), `maxReferences` at a time; pass `continuation` back for more. */

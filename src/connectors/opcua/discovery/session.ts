@@ -159,6 +159,7 @@ class Browser implements OpcuaBrowser {
   private readonly options: OpcuaBrowserOptions;
   private readonly unroute: () => void;
   private closed?: Promise<void>;
+  private lost = false;
 
   constructor(client: OPCUAClient, session: ClientSession, pki: OPCUACertificateManager, info: OpcuaSessionInfo, env: DiscoveryEnv, options: OpcuaBrowserOptions, unroute: () => void) {
     this.client = client;
@@ -168,6 +169,14 @@ class Browser implements OpcuaBrowser {
     this.env = env;
     this.options = options;
     this.unroute = unroute;
+    const lose = (): void => void (this.lost = true);
+    client.on('close', lose);
+    client.on('connection_lost', lose);
+    session.on('session_closed', lose);
+  }
+
+  get connected(): boolean {
+    return !this.lost && !this.closed;
   }
 
   /** Runs a service; a failure that is not about a node is reported with the endpoint. */
