@@ -36,6 +36,9 @@ function client(): WorkbenchClient {
   return host.client;
 }
 
+/** The typed RPC client, for panels that call the host directly (the discovery trees). */
+export const hostClient = client;
+
 const set = (patch: Partial<WorkbenchState> | ((s: WorkbenchState) => Partial<WorkbenchState>)): void =>
   workbench.set((s) => ({ ...s, ...(typeof patch === 'function' ? patch(s) : patch) }));
 
@@ -43,7 +46,7 @@ export function notify(text: string, kind: 'info' | 'ok' | 'error' = 'info'): vo
   set({ notice: { text, kind, at: Date.now() } });
 }
 
-const errorText = (err: unknown): string => (err instanceof RpcError || err instanceof Error ? err.message : String(err));
+export const errorText = (err: unknown): string => (err instanceof RpcError || err instanceof Error ? err.message : String(err));
 
 // ---------- canvas hooks (the canvas registers what needs its viewport) ----------
 

@@ -3,11 +3,15 @@ import { addNode } from '../../state/actions.ts';
 import { workbench } from '../../state/workbench.ts';
 import { useStore } from '../../lib/use-store.ts';
 import { setNodeDrag, type NodeDrop } from '../canvas/dnd.ts';
+import { Tabs } from '../../lib/Tabs.tsx';
+import { DeviceDiscovery } from './DeviceDiscovery.tsx';
 import { SOURCE_KIND, tagTree, tagsUnder, type TagFolder } from './tree.ts';
 
 // The project's devices and their tags. A tag, a folder of tags or a whole device dragged onto
 // the canvas (or Enter on it) becomes a source node of the device's protocol, already configured.
-// The live discovery trees (browse, probe, topic tree) come with discovery over RPC.
+// Each device also has its live discovery view (DeviceDiscovery: browse, probe, topic tree).
+
+const DISCOVERY_LABEL: Record<string, string> = { opcua: 'Browse', modbus: 'Probe', mqtt: 'Topics' };
 
 function dropFor(device: string, protocol: string, tags: string[], name: string): NodeDrop | undefined {
   const kind = SOURCE_KIND[protocol];
@@ -70,7 +74,9 @@ function TagList({ device, protocol, folder, depth }: { device: string; protocol
 function DeviceItem({ id, protocol, endpoint, name }: { id: string; protocol: string; endpoint: string; name?: string }) {
   const data = useStore(workbench, (s) => s.deviceData[id]);
   const invalid = useStore(workbench, (s) => s.devices.invalid.has(id));
+  const parsed = useStore(workbench, (s) => s.devices.valid.get(id));
   const [open, setOpen] = useState(false);
+  const [view, setView] = useState<'tags' | 'discover'>('tags');
   const tags = (data as { tags?: unknown[] } | undefined)?.tags ?? [];
   const tree = tagTree(protocol, tags);
   return (
@@ -89,7 +95,18 @@ function DeviceItem({ id, protocol, endpoint, name }: { id: string; protocol: st
           <div className="pb-device__endpoint pb-mono" title={endpoint}>
             {endpoint}
           </div>
-          <TagList device={id} protocol={protocol} folder={tree} depth={0} />
+          {parsed && DISCOVERY_LABEL[protocol] && (
+            <Tabs<'tags' | 'discover'>
+              className="pb-device__tabs"
+              tabs={[
+                { id: 'tags', label: `Tags (${tags.length})` },
+                { id: 'discover', label: DISCOVERY_LABEL[protocol] },
+              ]}
+              active={view}
+              onSelect={setView}
+            />
+          )}
+          {view === 'discover' && parsed ? <DeviceDiscovery device={parsed} /> : <TagList device={id} protocol={protocol} folder={tree} depth={0} />}
         </div>
       )}
     </li>
