@@ -110,6 +110,13 @@ async function loadDevices(ids: readonly string[]): Promise<void> {
   set({ deviceData, devices });
 }
 
+/** Re-reads the project summary and its device files (after a discovery import wrote one). */
+export async function refreshDevices(): Promise<void> {
+  const project = await client().call('project.get', {});
+  set({ project, projectProblems: project.problems });
+  await loadDevices(project.devices.map((d) => d.id));
+}
+
 export async function loadProject(): Promise<void> {
   const project = await client().call('project.get', {});
   set({ project, projectProblems: project.problems });
