@@ -1,4 +1,4 @@
-import { BrowserWindow, session } from 'electron';
+import { BrowserWindow, dialog, session } from 'electron';
 import type { Session, WebContents, WebPreferences } from 'electron';
 import { contentSecurityPolicy } from './csp.ts';
 
@@ -54,6 +54,27 @@ export function secureSession(target: Session = session.defaultSession, devServe
   target.setPermissionCheckHandler(() => false);
 }
 
+/**
+ * The renderer refuses to unload (beforeunload) while a pipeline has unsaved edits. A browser asks
+ * the user itself; Electron only cancels the close, so main asks and lets the window go on "Close".
+ */
+export function confirmUnsavedClose(window: BrowserWindow): void {
+  window.webContents.on('will-prevent-unload', (event) => {
+    const choice = dialog.showMessageBoxSync(window, {
+      type: 'question',
+      title: 'Unsaved changes',
+      message: 'A pipeline has unsaved changes.',
+      detail: 'Close without saving, or go back and save (Ctrl+S)?',
+      buttons: ['Close without saving', 'Go back'],
+      defaultId: 1,
+      cancelId: 1,
+      noLink: true,
+    });
+    // preventDefault on this event ignores the renderer's refusal: the window closes.
+    if (choice === 0) event.preventDefault();
+  });
+}
+
 export type RendererSource = { readonly url: string } | { readonly file: string };
 
 export interface MainWindowOptions {
@@ -72,6 +93,7 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
     webPreferences: secureWebPreferences(options.preloadPath),
   });
   hardenWebContents(window.webContents);
+  confirmUnsavedClose(window);
   window.once('ready-to-show', () => window.show());
   const source = options.renderer;
   const loading = 'url' in source ? window.loadURL(source.url) : window.loadFile(source.file);

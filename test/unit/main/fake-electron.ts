@@ -143,6 +143,7 @@ export const Menu = {
 export const dialog = {
   showOpenDialog: vi.fn(async () => ({ canceled: true, filePaths: [] as string[] })),
   showErrorBox: vi.fn(),
+  showMessageBoxSync: vi.fn((): number => 1),
 };
 
 export const ipcMain = Object.assign(new EventEmitter(), { handle: vi.fn(), handleOnce: vi.fn() });

@@ -94,6 +94,21 @@ describe('hardenWebContents', () => {
 });
 
 describe('createMainWindow', () => {
+  it('asks before closing over unsaved edits, and closes only on "Close without saving"', async () => {
+    const { dialog } = await import('./fake-electron.ts');
+    createMainWindow({ preloadPath: '/app/out/preload/index.cjs', renderer: { file: '/app/out/renderer/index.html' } });
+    const contents = fake.windows[0]!.webContents;
+    dialog.showMessageBoxSync.mockReturnValueOnce(1);
+    const stay = navigationEvent();
+    contents.emit('will-prevent-unload', stay);
+    expect(stay.preventDefault).not.toHaveBeenCalled();
+    dialog.showMessageBoxSync.mockReturnValueOnce(0);
+    const leave = navigationEvent();
+    contents.emit('will-prevent-unload', leave);
+    expect(leave.preventDefault).toHaveBeenCalledOnce();
+    expect(dialog.showMessageBoxSync).toHaveBeenCalledWith(fake.windows[0], expect.objectContaining({ message: 'A pipeline has unsaved changes.' }));
+  });
+
   it('creates a hidden, secure window, hardens it and loads the renderer file', () => {
     createMainWindow({ preloadPath: '/app/out/preload/index.cjs', renderer: { file: '/app/out/renderer/index.html' } });
     const [window] = fake.windows;
