@@ -39,6 +39,15 @@ export async function dragTag(page: Page, device: string, tag: string, x: number
   await tagRow.dragTo(page.locator('.react-flow__pane'), { targetPosition: { x, y } });
 }
 
+/** Expands a device in the Devices panel and opens one of its tabs (Tags, Browse, Probe, Topics); returns the device item. */
+export async function openDeviceTab(page: Page, device: string, tab: string): Promise<Locator> {
+  await leftTab(page, 'Devices');
+  const item = page.locator(`.pb-device[data-device="${device}"]`);
+  if ((await item.getByRole('button', { name: 'expand' }).count()) > 0) await item.getByRole('button', { name: 'expand' }).click();
+  await item.getByRole('tab', { name: tab }).click();
+  return item;
+}
+
 /** Drags a wire from an output port to an input port, the way a user does with the mouse. */
 export async function connect(page: Page, from: string, fromPort: string, to: string, toPort: string): Promise<void> {
   const a = (await handle(page, from, 'source', fromPort).boundingBox())!;
@@ -62,4 +71,34 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string): 
   const path = testInfo.outputPath(`${name}.png`);
   await page.screenshot({ path });
   await testInfo.attach(name, { path, contentType: 'image/png' });
+}
+
+/** Creates a pipeline with the New pipeline dialog; it opens on the canvas. */
+export async function newPipeline(page: Page, id: string, name: string): Promise<void> {
+  await leftTab(page, 'Pipelines');
+  await page.getByRole('button', { name: /New pipeline/ }).click();
+  const dialog = page.getByRole('dialog', { name: 'New pipeline' });
+  await dialog.getByLabel('id').fill(id);
+  await dialog.getByLabel('name').fill(name);
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(page.locator('.pb-topbar__pipeline')).toContainText(name);
+}
+
+/**
+ * Adds `scale` (raw 0…rawHigh → 0…100 `unit`) and an MQTT publish node to uns-broker (topic
+ * e2e/{path}) to the right of `source` at canvas y, and wires source → scale → mqtt-sink.
+ */
+export async function scaleToMqtt(page: Page, source: string, y: number, scale: { rawHigh: number; unit: string }): Promise<void> {
+  await dragFromPalette(page, 'scale', 400, y);
+  await dragFromPalette(page, 'mqtt-sink', 660, y);
+  await selectNode(page, 'scale');
+  await field(page, 'rawHigh').getByRole('textbox').fill(String(scale.rawHigh));
+  await field(page, 'unit').getByRole('textbox').fill(scale.unit);
+  await selectNode(page, 'mqtt-sink');
+  await field(page, 'device').getByRole('combobox').selectOption('uns-broker');
+  await field(page, 'topic').getByRole('textbox').fill('e2e/{path}');
+  await connect(page, source, 'out', 'scale', 'in');
+  await connect(page, 'scale', 'out', 'mqtt-sink', 'in');
+  await expect(page.locator(`.react-flow__edge[data-id="${source}.out->scale.in"]`)).toHaveCount(1);
+  await expect(page.locator('.react-flow__edge[data-id="scale.out->mqtt-sink.in"]')).toHaveCount(1);
 }

@@ -2,9 +2,12 @@
 // example project, a client over a port pair, a real Modbus simulator. Progress arrives as events,
 // a cancel stops a probe, results land in the workspace DB cache, and imports and snapshots are
 // written into the project and validated.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkbench, type Workbench } from '../../src/host/workbench.ts';
 import { rangesToRows, snapshotProfile, toModbusTags, type ModbusProbeResult } from '../../src/shared/discovery/modbus.ts';
+import { opcuaUntrustedCertificate } from '../../src/shared/discovery/opcua.ts';
 import { createRpcClient } from '../../src/shared/rpc/client.ts';
 import type { Events, Methods, WorkbenchClient } from '../../src/shared/rpc/contract.ts';
 import { memoryPortPair, RpcError } from '../../src/shared/rpc/wire.ts';
@@ -70,6 +73,53 @@ describe('discovery over RPC', () => {
       await expect(client.call('discovery.mqtt.tree', { captureId })).rejects.toMatchObject({ code: 'failed' });
     } finally {
       await Promise.allSettled(started.map((s) => s.stop()));
+    }
+  });
+
+  it('fails on an untrusted server certificate with its facts in detail, and browses after trust once (this host only) or always (moved to trusted)', async () => {
+    const profile = [...loadProject(project.root).simulators.values()].map((e) => e.model!).find((m) => m.id === 'capper')!;
+    const opcua = await startSimulator({ ...profile, bind: { host: '127.0.0.1', port: 0 } }, { baseDir: project.root, log: () => {} });
+    // A second host on the same project: what "once" means is this host process only.
+    const other = createWorkbench({ projectRoot: project.root, secrets: () => undefined });
+    const [hostPort, clientPort] = memoryPortPair();
+    other.rpc.connect(hostPort);
+    const otherClient = createRpcClient<Methods, Events>(clientPort);
+    try {
+      const target = { endpointUrl: opcua.endpoint, securityMode: 'Sign', securityPolicy: 'Basic256Sha256' } as const;
+      const refused = (await client.call('discovery.opcua.browse', { target }).catch((e: unknown) => e)) as RpcError;
+      expect(refused).toBeInstanceOf(RpcError);
+      expect(refused.message).toMatch(/the server certificate is not trusted/);
+      const detail = opcuaUntrustedCertificate.parse(refused.detail);
+      expect(detail).toMatchObject({ kind: 'untrusted-certificate', endpointUrl: opcua.endpoint, subject: expect.stringMatching(/\S/) });
+      expect(detail.thumbprint).toMatch(/^[0-9a-f]{40}$/);
+      expect(Date.parse(detail.notAfter!)).toBeGreaterThan(Date.now());
+      const certs = await client.call('discovery.opcua.certificates', {});
+      expect(certs.rejected.map((c) => c.thumbprint)).toEqual([detail.thumbprint]);
+      const rejectedFile = join(project.root, certs.rejected[0]!.file);
+      expect(existsSync(rejectedFile)).toBe(true);
+
+      // Once: this host browses; the file stays in rejected/, and the other host still refuses.
+      await expect(client.call('discovery.opcua.trust', { thumbprint: 'ab'.repeat(20), scope: 'once' })).rejects.toMatchObject({ code: 'failed', message: /no rejected server certificate/ });
+      await expect(client.call('discovery.opcua.trust', { thumbprint: detail.thumbprint, scope: 'once' })).resolves.toMatchObject({ scope: 'once', certificate: { thumbprint: detail.thumbprint } });
+      const objects = await client.call('discovery.opcua.browse', { target });
+      expect(objects.references.map((r) => r.browseName.name)).toContain('Capper');
+      expect(existsSync(rejectedFile)).toBe(true);
+      expect((await client.call('discovery.opcua.certificates', {})).trusted).toEqual([]);
+      expect((await client.call('discovery.opcua.certificates', {})).acceptedOnce).toEqual([detail.thumbprint]);
+      await expect(otherClient.call('discovery.opcua.browse', { target })).rejects.toMatchObject({ detail: { thumbprint: detail.thumbprint } });
+
+      // Always: the file moves to trusted/certs and every host browses.
+      const always = await otherClient.call('discovery.opcua.trust', { thumbprint: detail.thumbprint, scope: 'always' });
+      expect(always.certificate.file).toMatch(/^\.plantbench\/pki\/trusted\/certs\//);
+      expect(existsSync(rejectedFile)).toBe(false);
+      expect(existsSync(join(project.root, always.certificate.file))).toBe(true);
+      const speed = await otherClient.call('discovery.opcua.goto', { target, to: 'Capper/Speed' });
+      expect(speed.node.nodeId).toBe('ns=1;s=Capper.Speed');
+      await expect(otherClient.call('discovery.opcua.trust', { thumbprint: detail.thumbprint, scope: 'always' })).rejects.toMatchObject({ code: 'failed', message: /already trusted/ });
+    } finally {
+      otherClient.close();
+      await other.close();
+      await opcua.stop();
     }
   });
 

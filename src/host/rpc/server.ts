@@ -16,8 +16,14 @@ export type Handlers<M extends MethodMap> = {
   [K in keyof M]: (params: ParsedRequestOf<M, K>, ctx: CallContext) => Promise<ResponseOf<M, K>>;
 };
 
-/** A failure a handler reports to the caller as it is (no stack, no internals). */
-export class RpcFailure extends Error {}
+/** A failure a handler reports to the caller as it is (no stack, no internals), with optional structured `detail` (plain JSON). */
+export class RpcFailure extends Error {
+  readonly detail?: unknown;
+  constructor(message: string, options: { detail?: unknown } = {}) {
+    super(message);
+    if (options.detail !== undefined) this.detail = options.detail;
+  }
+}
 
 export interface RpcHost<E extends EventMap> {
   /** Serves one connection until it closes or the returned function is called. */
@@ -64,7 +70,7 @@ export function createRpcHost<M extends MethodMap, E extends EventMap>(
         send({ t: 'result', id, result });
       } catch (err) {
         if (controller.signal.aborted) fail(id, { code: 'cancelled', message: `${name} was cancelled` });
-        else if (err instanceof RpcFailure) fail(id, { code: 'failed', message: err.message });
+        else if (err instanceof RpcFailure) fail(id, { code: 'failed', message: err.message, ...(err.detail !== undefined ? { detail: err.detail } : {}) });
         else {
           log(`rpc ${name} failed: ${(err as Error)?.stack ?? String(err)}`);
           fail(id, { code: 'failed', message: (err as Error)?.message ?? String(err) });

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { scanNetwork } from '../../connectors/discovery/scan.ts';
 import { probeModbus, readModbusMap, readModbusRegisters } from '../../connectors/modbus/discovery/probe.ts';
 import { captureTopics, startTopicCapture, type TopicCapture } from '../../connectors/mqtt/discovery/capture.ts';
 import { getOpcuaEndpoints, openOpcuaBrowser, type OpcuaBrowser } from '../../connectors/opcua/discovery/index.ts';
-import type { OpcuaTarget } from '../../shared/discovery/opcua.ts';
+import { listCertificates, trustCertificate, TrustError, type CertificateEntry } from '../../connectors/opcua/trust.ts';
+import { probeCacheKey } from '../../shared/discovery/modbus.ts';
+import type { OpcuaTarget, OpcuaUntrustedCertificate } from '../../shared/discovery/opcua.ts';
 import type { DeviceFile } from '../../shared/model/device.ts';
 import type { discoveryMethods } from '../../shared/rpc/methods/discovery.ts';
 import { importableDevice } from '../../shared/rpc/methods/discovery.ts';
@@ -30,10 +32,6 @@ async function cached<T>(ctx: DiscoveryServiceContext, kind: string, target: str
   return result;
 }
 
-function transportKey(t: { kind: 'tcp'; host: string; port: number } | { kind: 'rtu'; path: string }): string {
-  return t.kind === 'tcp' ? `${t.host}:${t.port}` : t.path;
-}
-
 function writeFailure<T>(fn: () => T): T {
   try {
     return fn();
@@ -41,6 +39,19 @@ function writeFailure<T>(fn: () => T): T {
     if (err instanceof ProjectWriteError) throw new RpcFailure(err.message);
     throw err;
   }
+}
+
+/**
+ * The server certificate behind a failed connect, when the project rejected it (security.ts saved it
+ * in pki/rejected): the facts the UI shows in its trust prompt. Any other failure gives undefined.
+ */
+function untrustedCertificate(err: unknown, dataDir: string, endpointUrl: string): OpcuaUntrustedCertificate | undefined {
+  const thumbprint = (err as { thumbprint?: unknown }).thumbprint;
+  if (typeof thumbprint !== 'string') return undefined;
+  const saved = listCertificates(dataDir).rejected.find((c) => c.thumbprint === thumbprint);
+  if (!saved) return undefined;
+  const { subject, notBefore, notAfter } = saved;
+  return { kind: 'untrusted-certificate', thumbprint, subject, ...(notBefore ? { notBefore } : {}), ...(notAfter ? { notAfter } : {}), endpointUrl };
 }
 
 /** A browser session is kept per server and identity while the user browses, closed when idle. */
@@ -52,6 +63,15 @@ export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handler
   const browsers = new Map<string, { browser: Promise<OpcuaBrowser>; idle?: NodeJS.Timeout }>();
   const captures = new Map<string, TopicCapture>();
   let nextCapture = 1;
+  /** Server certificates the user trusted once: accepted by browsers this host opens until it stops. */
+  const acceptedOnce = new Set<string>();
+  const pkiEntry = (c: CertificateEntry) => ({
+    thumbprint: c.thumbprint,
+    subject: c.subject,
+    ...(c.notBefore ? { notBefore: c.notBefore } : {}),
+    ...(c.notAfter ? { notAfter: c.notAfter } : {}),
+    file: relative(ctx.projectRoot, c.file),
+  });
 
   const closeBrowser = (key: string): void => {
     const entry = browsers.get(key);
@@ -65,9 +85,17 @@ export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handler
     const key = JSON.stringify([target.endpointUrl, target.securityMode, target.securityPolicy, target.auth]);
     let entry = browsers.get(key);
     if (!entry) {
-      entry = { browser: openOpcuaBrowser(target, { dataDir: ctx.dataDir }) };
+      const created: { browser: Promise<OpcuaBrowser>; idle?: NodeJS.Timeout } = {
+        browser: openOpcuaBrowser(target, { dataDir: ctx.dataDir, acceptedOnce }).catch((err: unknown) => {
+          // Forgotten at once (its idle timer too), so the next call, e.g. after a trust decision, opens afresh.
+          if (browsers.get(key) === created) browsers.delete(key);
+          clearTimeout(created.idle);
+          const detail = untrustedCertificate(err, ctx.dataDir, target.endpointUrl);
+          throw detail ? new RpcFailure((err as Error).message, { detail }) : err;
+        }),
+      };
+      entry = created;
       browsers.set(key, entry);
-      entry.browser.catch(() => browsers.delete(key));
     }
     if (entry.idle) clearTimeout(entry.idle);
     entry.idle = setTimeout(() => closeBrowser(key), BROWSER_IDLE_MS);
@@ -75,6 +103,7 @@ export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handler
     try {
       return await fn(await entry.browser);
     } catch (err) {
+      if (err instanceof RpcFailure) throw err;
       // A broken session (server gone) is reopened on the next call.
       if (/BadSession|closed|disconnect|ECONNRE/i.test((err as Error).message)) closeBrowser(key);
       throw new RpcFailure((err as Error).message);
@@ -94,7 +123,7 @@ export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handler
       return hit ? { takenAt: hit.takenAt, result: hit.result } : null;
     },
     'discovery.scan': (request, call) => cached(ctx, 'scan', `${request.targets} ports ${request.ports.join(',')}`, call, (o) => scanNetwork(request, o)),
-    'discovery.modbus.probe': (request, call) => cached(ctx, 'modbus.probe', transportKey(request.target.transport), call, (o) => probeModbus(request, o)),
+    'discovery.modbus.probe': (request, call) => cached(ctx, 'modbus.probe', probeCacheKey(request.target.transport), call, (o) => probeModbus(request, o)),
     'discovery.modbus.read': (request, call) => readModbusRegisters(request, { signal: call.signal }),
     'discovery.modbus.readMap': (request, call) => readModbusMap(request, { signal: call.signal }),
     'discovery.opcua.endpoints': async ({ endpointUrl }) => {
@@ -114,6 +143,25 @@ export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handler
     'discovery.opcua.goto': ({ target, to }) => withBrowser(target, (b) => b.goto(to)),
     'discovery.opcua.crawl': ({ target, ...request }, call) =>
       cached(ctx, 'opcua.crawl', `${target.endpointUrl} ${request.root}`, call, (o) => withBrowser(target, (b) => b.crawl(request, o))),
+    'discovery.opcua.trust': async ({ thumbprint, scope }) => {
+      if (scope === 'always') {
+        try {
+          return { scope, certificate: pkiEntry(trustCertificate(ctx.dataDir, thumbprint)) };
+        } catch (err) {
+          if (err instanceof TrustError) throw new RpcFailure(err.message);
+          throw err;
+        }
+      }
+      // Only a certificate the project rejected (and so the user was shown) can be accepted once.
+      const rejected = listCertificates(ctx.dataDir).rejected.find((c) => c.thumbprint === thumbprint);
+      if (!rejected) throw new RpcFailure(`no rejected server certificate has the thumbprint ${thumbprint}`);
+      acceptedOnce.add(thumbprint);
+      return { scope, certificate: pkiEntry(rejected) };
+    },
+    'discovery.opcua.certificates': async () => {
+      const { rejected, trusted } = listCertificates(ctx.dataDir);
+      return { rejected: rejected.map(pkiEntry), trusted: trusted.map(pkiEntry), acceptedOnce: [...acceptedOnce] };
+    },
     'discovery.mqtt.capture': (request, call) =>
       cached(ctx, 'mqtt.capture', request.url, call, async (o) => {
         try {

@@ -33,6 +33,11 @@ export const PROBE_AREAS = ['holding', 'input', 'coil', 'discrete-input'] as con
 export const modbusTransport = deviceFile.options[0].shape.transport;
 export type ModbusTransportSpec = z.infer<typeof modbusTransport>;
 
+/** The key probes are cached under in the workspace DB (the last probe of a device's connection). */
+export function probeCacheKey(t: ModbusTransportSpec): string {
+  return t.kind === 'tcp' ? `${t.host}:${t.port}` : t.path;
+}
+
 export const modbusTarget = z
   .object({
     transport: modbusTransport,

@@ -319,3 +319,38 @@ export const opcuaSessionInfo = z
   })
   .strict();
 export type OpcuaSessionInfo = z.infer<typeof opcuaSessionInfo>;
+
+// ---------- server certificate trust ----------
+
+/**
+ * The `detail` of a failed discovery.opcua.* call when the server certificate is not trusted: the
+ * certificate was saved in the project's pki/rejected, and the user decides with discovery.opcua.trust.
+ */
+export const opcuaUntrustedCertificate = opcuaCertificate
+  .omit({ trusted: true })
+  .extend({ kind: z.literal('untrusted-certificate'), endpointUrl: z.string() });
+export type OpcuaUntrustedCertificate = z.infer<typeof opcuaUntrustedCertificate>;
+
+export const opcuaTrustRequest = z
+  .object({
+    thumbprint: z.string().regex(/^[0-9a-f]{40}$/, 'a SHA-1 thumbprint is 40 lowercase hex digits'),
+    /** once: accepted by this host process until it stops (the certificate stays in pki/rejected); always: moved to pki/trusted/certs. */
+    scope: z.enum(['once', 'always']),
+  })
+  .strict();
+export type OpcuaTrustRequest = z.infer<typeof opcuaTrustRequest>;
+
+/** A server certificate in the project PKI; `file` is relative to the project folder. */
+export const opcuaPkiCertificate = opcuaCertificate.omit({ trusted: true }).extend({ file: z.string() });
+
+export const opcuaTrustResult = z.object({ scope: z.enum(['once', 'always']), certificate: opcuaPkiCertificate }).strict();
+
+export const opcuaCertificatesResult = z
+  .object({
+    rejected: z.array(opcuaPkiCertificate),
+    trusted: z.array(opcuaPkiCertificate),
+    /** Thumbprints accepted once by this host process. */
+    acceptedOnce: z.array(z.string()),
+  })
+  .strict();
+export type OpcuaCertificatesResult = z.infer<typeof opcuaCertificatesResult>;

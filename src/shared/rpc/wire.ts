@@ -18,6 +18,8 @@ export interface RpcErrorBody {
   readonly message: string;
   /** For invalid-request: each problem with its field path. */
   readonly issues?: readonly { path: string; message: string }[];
+  /** For failed: structured facts a UI can act on (e.g. an untrusted certificate to decide on); each method documents its shapes. */
+  readonly detail?: unknown;
 }
 
 export type HostMessage =
@@ -35,16 +37,18 @@ export interface RpcPort {
   onClose?(closed: () => void): void;
 }
 
-/** An error a caller sees: the host's code and message, and field issues for invalid requests. */
+/** An error a caller sees: the host's code and message, field issues for invalid requests, and the failure's detail. */
 export class RpcError extends Error {
   readonly code: RpcErrorCode;
   readonly issues: readonly { path: string; message: string }[];
+  readonly detail?: unknown;
 
   constructor(body: RpcErrorBody) {
     super(body.message);
     this.name = 'RpcError';
     this.code = body.code;
     this.issues = body.issues ?? [];
+    if (body.detail !== undefined) this.detail = body.detail;
   }
 }
 

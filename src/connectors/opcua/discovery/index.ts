@@ -24,6 +24,11 @@ export interface DiscoveryEnv {
   readonly dataDir: string;
   /** Where node-opcua's own warnings go (dropped when not given). */
   readonly log?: ConnectorEnv['log'];
+  /**
+   * Server certificates (SHA-1 thumbprints) the user accepted for this process only ("trust once"):
+   * a browser opened with them accepts them without their being in `pki/trusted`.
+   */
+  readonly acceptedOnce?: ReadonlySet<string>;
 }
 
 export interface OpcuaBrowserOptions {

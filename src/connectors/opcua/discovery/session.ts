@@ -6,6 +6,7 @@ import {
   ApplicationType,
   MessageSecurityMode,
   OPCUAClient,
+  StatusCodes,
   UserTokenType,
   type ApplicationDescription,
   type ClientSession,
@@ -36,7 +37,7 @@ import {
   withDiscoveryChannel,
 } from '../security.ts';
 import { routeStackLog } from '../stack-log.ts';
-import { describeCertificate, listCertificates } from '../trust.ts';
+import { describeCertificate, listCertificates, thumbprint } from '../trust.ts';
 import type { OpcuaEndpointSettings } from '../types.ts';
 import { browseMany, childHints, childrenOf, gotoNode, nodeAttributes, nodeReferences, parseNodeId, readDiscoveryLimits, referenceJson } from './browse.ts';
 import { crawlAddressSpace, DEFAULT_TUNING } from './crawl.ts';
@@ -112,6 +113,18 @@ export async function getEndpoints(endpointUrl: string, env: DiscoveryEnv): Prom
   }
 }
 
+/**
+ * "Trust once": this PKI instance (one per browser) answers Good for the accepted thumbprints, both
+ * in secureEndpoint's check and in node-opcua's own check of the server certificate at connect.
+ * Nothing is written: the certificate stays in pki/rejected.
+ */
+function acceptOnce(pki: OPCUACertificateManager, accepted: ReadonlySet<string> | undefined): void {
+  if (!accepted) return;
+  const check = pki.checkCertificate.bind(pki) as (chain: Buffer | Buffer[]) => Promise<typeof StatusCodes.Good>;
+  const replaced = async (chain: Buffer | Buffer[]) => (accepted.has(thumbprint(Array.isArray(chain) ? chain[0]! : chain)) ? StatusCodes.Good : check(chain));
+  pki.checkCertificate = replaced as OPCUACertificateManager['checkCertificate'];
+}
+
 export async function openBrowser(input: OpcuaTargetInput, env: DiscoveryEnv, options: OpcuaBrowserOptions): Promise<OpcuaBrowser> {
   const target = opcuaTarget.parse(input);
   const settings: OpcuaEndpointSettings = { endpoint: target.endpointUrl, securityMode: target.securityMode, securityPolicy: target.securityPolicy, auth: target.auth };
@@ -120,6 +133,7 @@ export async function openBrowser(input: OpcuaTargetInput, env: DiscoveryEnv, op
   let client: OPCUAClient | undefined;
   try {
     pki = await openPki(env.dataDir);
+    acceptOnce(pki, env.acceptedOnce);
     const endpoint = settings.securityMode === 'None' ? undefined : await secureEndpoint(settings, pki, env.dataDir);
     client = OPCUAClient.create({
       applicationName: APPLICATION_NAME,

@@ -16,11 +16,11 @@ import {
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, type DragEvent } from 'react';
 import { NODE_SPEC_BY_TYPE } from '../../../shared/nodes/index.ts';
-import { addNode, checkpoint, edit, notify, registerCanvas } from '../../state/actions.ts';
+import { checkpoint, edit, notify, registerCanvas } from '../../state/actions.ts';
 import { activeDoc, workbench } from '../../state/workbench.ts';
 import { useStore } from '../../lib/use-store.ts';
 import { checkConnection, makeEdge, portContext, type Graph, type PbEdge, type PbNode } from './doc.ts';
-import { hasNodeDrag, readNodeDrag } from './dnd.ts';
+import { hasNodeDrag, placeNodeDrop, readNodeDrag } from './dnd.ts';
 import { edgeTypes } from './edges.tsx';
 import { nodeTypes } from './nodes.tsx';
 
@@ -120,7 +120,8 @@ export function Canvas() {
       if (!drop) return;
       e.preventDefault();
       const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-      addNode(drop.kind, drop.config, { x: Math.round(p.x - 90), y: Math.round(p.y - 20) }, drop.name);
+      // A drop from a discovery tree imports its tags first (see dnd.ts).
+      void placeNodeDrop(drop, { x: Math.round(p.x - 90), y: Math.round(p.y - 20) });
       wrapper.current?.querySelector<HTMLElement>('.react-flow')?.focus();
     },
     [rf],

@@ -5,6 +5,7 @@ import { useStore } from '../../lib/use-store.ts';
 import { setNodeDrag, type NodeDrop } from '../canvas/dnd.ts';
 import { Tabs } from '../../lib/Tabs.tsx';
 import { DeviceDiscovery } from './DeviceDiscovery.tsx';
+import { FindDevices } from './scan/FindDevices.tsx';
 import { SOURCE_KIND, tagTree, tagsUnder, type TagFolder } from './tree.ts';
 
 // The project's devices and their tags. A tag, a folder of tags or a whole device dragged onto
@@ -116,10 +117,12 @@ function DeviceItem({ id, protocol, endpoint, name }: { id: string; protocol: st
 export function Devices() {
   const devices = useStore(workbench, (s) => s.project?.devices);
   if (!devices) return <p className="pb-muted pb-pad">Loading…</p>;
-  if (!devices.length) return <p className="pb-muted pb-pad">No devices in this project (devices/*.yaml).</p>;
   return (
     <div className="pb-devices" data-testid="devices">
-      <p className="pb-hint">Drag a device, folder or tag onto the canvas to read it.</p>
+      <div className="pb-devices__head">
+        <p className="pb-hint">{devices.length ? 'Drag a device, folder or tag onto the canvas to read it.' : 'No devices in this project (devices/*.yaml).'}</p>
+        <FindDevices />
+      </div>
       <ul className="pb-tree" role="tree">
         {devices.map((d) => (
           <DeviceItem key={d.id} {...d} />

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import { LIMITS, live, liveData, rowLabel, splitRowKey } from '../../state/live.ts';
 import { useStore } from '../../lib/use-store.ts';
+import { downloadText } from '../../lib/download.ts';
 import { useThrottledVersion } from '../../lib/use-throttled.ts';
 import { toggleTrend, trendSelection } from './trend-selection.ts';
 
@@ -45,17 +46,6 @@ export function trendCsv(keys: readonly string[], data: uPlot.AlignedData): stri
     lines.push(cells.join(','));
   }
   return `${lines.join('\n')}\n`;
-}
-
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 export function Trends() {
@@ -113,7 +103,7 @@ export function Trends() {
         <button type="button" className="pb-btn" onClick={() => liveData.clearSeries()} title="Forget the points recorded so far">
           Clear
         </button>
-        <button type="button" className="pb-btn" disabled={!keys.length} onClick={() => download(`plantbench-trend-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`, trendCsv(keys, chartData(keys, windowMs)))}>
+        <button type="button" className="pb-btn" disabled={!keys.length} onClick={() => downloadText(`plantbench-trend-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`, trendCsv(keys, chartData(keys, windowMs)))}>
           Export CSV
         </button>
         <span className="pb-toolbar__spacer" />

@@ -4,6 +4,7 @@ import { mqttCaptureRequest, mqttCaptureResult, mqttTopicNode, mqttTreeQuery } f
 import {
   opcuaAttributesRequest,
   opcuaAttributesResult,
+  opcuaCertificatesResult,
   opcuaBrowseRequest,
   opcuaBrowseResult,
   opcuaCrawlRequest,
@@ -15,6 +16,8 @@ import {
   opcuaReferencesRequest,
   opcuaReferencesResult,
   opcuaTarget,
+  opcuaTrustRequest,
+  opcuaTrustResult,
 } from '../../discovery/opcua.ts';
 import { scanRequest, scanResult } from '../../discovery/scan.ts';
 import { deviceFile, modbusTag, mqttTag, opcuaTag, simulatorFile } from '../../model/index.ts';
@@ -25,6 +28,8 @@ import { projectId } from './common.ts';
 // and can be cancelled; their results are cached in the workspace DB (discovery.cached/.last), so
 // device trees reopen offline. Turning results into tags or simulator profiles uses the pure
 // functions in src/shared/discovery; the host validates and writes them into the open project.
+// An OPC UA call refused for an untrusted server certificate fails with `detail`
+// (opcuaUntrustedCertificate): the UI asks the user and calls discovery.opcua.trust.
 
 const cacheEntry = z.object({ kind: z.string(), target: z.string(), takenAt: z.number(), bytes: z.number() });
 
@@ -63,6 +68,12 @@ export const discoveryMethods = {
     response: opcuaCrawlResult,
     progress: true,
   }),
+  'discovery.opcua.trust': method({
+    summary: 'Trusts a server certificate the project rejected (a failed OPC UA call gave its thumbprint in detail): once for this host, or always (pki/trusted).',
+    request: opcuaTrustRequest,
+    response: opcuaTrustResult,
+  }),
+  'discovery.opcua.certificates': method({ summary: 'Server certificates in the project PKI: rejected (waiting for a decision) and trusted.', request: z.object({}).strict(), response: opcuaCertificatesResult }),
   'discovery.mqtt.capture': method({ summary: 'Captures a broker topic tree for the request duration.', request: mqttCaptureRequest, response: mqttCaptureResult, progress: true }),
   'discovery.mqtt.start': method({ summary: 'Starts a live topic capture; read it with discovery.mqtt.tree.', request: mqttCaptureRequest, response: z.object({ captureId: z.string() }) }),
   'discovery.mqtt.tree': method({

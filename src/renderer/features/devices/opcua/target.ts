@@ -1,0 +1,58 @@
+// Which session the browser opens: the device file's endpoint, security and identity by default,
+// or another endpoint the engineer picked. A device that signs in with a user name has its password
+// as a ${secret:…} or ${env:…} reference the UI cannot resolve, so it browses anonymously only when
+// the engineer chooses to. Pure.
+import { OPCUA_SECURITY_MODES, OPCUA_SECURITY_POLICIES, type OpcuaEndpoint, type OpcuaTargetInput } from '../../../../shared/discovery/opcua.ts';
+import type { DeviceFile } from '../../../../shared/model/device.ts';
+
+export type OpcuaDevice = Extract<DeviceFile, { protocol: 'opcua' }>;
+type Mode = (typeof OPCUA_SECURITY_MODES)[number];
+type Policy = (typeof OPCUA_SECURITY_POLICIES)[number];
+
+export interface BrowseSettings {
+  readonly securityMode: Mode;
+  readonly securityPolicy: Policy;
+  /** Browse without the device's user name (the only way for a device whose password is a reference). */
+  readonly anonymous: boolean;
+}
+
+export const deviceSettings = (device: OpcuaDevice): BrowseSettings => ({ securityMode: device.securityMode, securityPolicy: device.securityPolicy, anonymous: false });
+
+export const sameSettings = (a: BrowseSettings, b: BrowseSettings): boolean =>
+  a.securityMode === b.securityMode && a.securityPolicy === b.securityPolicy && a.anonymous === b.anonymous;
+
+export const securityLabel = (s: { securityMode: string; securityPolicy: string }): string =>
+  s.securityMode === 'None' ? 'None' : `${s.securityMode} · ${s.securityPolicy}`;
+
+/** The session to open, or why none can be opened without the engineer's choice. */
+export function browseTarget(device: OpcuaDevice, settings: BrowseSettings): { target: OpcuaTargetInput } | { blocked: string } {
+  const { securityMode, securityPolicy } = settings;
+  if (device.auth.kind === 'username' && !settings.anonymous) {
+    return {
+      blocked:
+        `This device signs in as "${device.auth.username}" with the password ${device.auth.password}, which the workbench ` +
+        'cannot read for browsing. Browse anonymously (if the server allows it), or use "plantbench discover opcua --user".',
+    };
+  }
+  return { target: { endpointUrl: device.endpoint, securityMode, securityPolicy, auth: { kind: 'anonymous' } } };
+}
+
+/** The settings to browse with on an endpoint the server offers; undefined when Plantbench does not speak its mode or policy. */
+export function settingsOf(endpoint: OpcuaEndpoint, anonymous: boolean): BrowseSettings | undefined {
+  const mode = OPCUA_SECURITY_MODES.find((m) => m === endpoint.securityMode);
+  const policy = OPCUA_SECURITY_POLICIES.find((p) => p === endpoint.securityPolicy);
+  if (!mode || !policy || (mode === 'None') !== (policy === 'None')) return undefined;
+  return { securityMode: mode, securityPolicy: policy, anonymous };
+}
+
+/** A SHA-1 thumbprint in groups of two hex digits, upper case: "3F:A2:…", as certificate viewers show it. */
+export function groupedThumbprint(hex: string): string {
+  return (hex.toUpperCase().match(/.{1,2}/g) ?? []).join(':');
+}
+
+/** ISO time as a short local date and time. */
+export function shortDate(iso: string | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
