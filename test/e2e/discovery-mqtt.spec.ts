@@ -79,16 +79,31 @@ test('watches the UNS broker live: topics with growing counts, a JSON payload an
   await expect(metrics.locator('tbody tr').first()).toContainText(/palletizer\/\w+|alias \d+/);
   await screenshot(page, testInfo, '11-mqtt-sparkplug-metrics');
 
-  // Stop keeps the captured tree to browse.
+  // Stopping the run stops the simulator the capture reads: the tab says the connection is lost
+  // (the host keeps trying to reconnect), with the host's warning.
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('run-state')).toHaveText('stopped');
+  await expect(topics.getByTestId('mqtt-status')).toContainText('connection lost, reconnecting');
+  await expect(topics.locator('.pb-mqtt__warning').first()).toContainText('connection lost after');
+  await screenshot(page, testInfo, '14-mqtt-connection-lost');
+
+  // Stop keeps the captured tree to browse, and the warnings.
   await topics.getByRole('button', { name: /Stop/ }).click();
   await expect(topics.getByTestId('mqtt-status')).toContainText('stopped');
   await expect(row(ddata)).toBeVisible();
+  await expect(topics.locator('.pb-mqtt__warning').first()).toContainText('connection lost after');
 
-  // A broker whose credentials are references: the tab says it cannot resolve them (not started here).
+  // A broker whose credentials are references: the host resolves them at Start. This serve has no
+  // secret UNS_PASSWORD, so Start fails before connecting, naming the reference and where it is,
+  // and the tab offers to type the credentials for one capture.
   await openDeviceTab(page, 'enterprise-broker', 'Topics');
   const enterprise = page.getByTestId('mqtt-topics-enterprise-broker');
-  await expect(enterprise.getByRole('note')).toContainText('password ${secret:UNS_PASSWORD}');
+  await expect(enterprise.getByRole('note')).toContainText('password ${secret:UNS_PASSWORD} are resolved by the host');
+  await expect(enterprise.getByLabel('password for this capture')).toHaveCount(0);
+  await enterprise.getByRole('button', { name: /Start/ }).click();
+  await expect(enterprise.getByRole('alert')).toContainText(/devices\/enterprise-broker\.yaml:\d+:\d+ password: unresolved \$\{secret:UNS_PASSWORD\}/);
   await expect(enterprise.getByLabel('password for this capture')).toBeVisible();
+  await expect(enterprise.getByTestId('mqtt-status')).toContainText('not capturing');
   await screenshot(page, testInfo, '13-mqtt-credentials');
 });
 

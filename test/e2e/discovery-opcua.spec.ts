@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { edgeLabel, field, newPipeline, node, openDeviceTab, scaleToMqtt, screenshot, selectNode } from './canvas.ts';
@@ -8,7 +8,8 @@ import { expect, test } from './fixtures.ts';
 // The OPC UA browser in the workbench against the example project's capper simulator (started by
 // `plantbench serve --simulate`): browse with values and EU, the attributes pane, GoTo a NodeId,
 // import a variable as a tag, drag variables onto the canvas and run them through scale to MQTT;
-// then the certificate prompt of a Sign endpoint: reject, then trust always.
+// then the certificate prompt of a Sign endpoint: reject, then trust always; and a device that signs
+// in with a user name whose password the host cannot resolve.
 
 /** Opens the capper's Browse tab; the tree shows the children of Objects. */
 async function openBrowser(page: Page): Promise<Locator> {
@@ -118,4 +119,22 @@ test('a Sign endpoint asks about the server certificate: reject, then trust alwa
   expect(pemFiles(join(pki, 'rejected'))).toEqual([]);
   await row(browser, 'Capper').locator('.pb-tree__toggle').click();
   await expect(row(browser, 'Speed').getByTestId('opcua-value')).toContainText('caps/min');
+});
+
+test('a device that signs in with a user name browses as that user; an unresolved password is named, and anonymous is the way out', async ({ workbench: page, served }, testInfo) => {
+  // The same capper, as a device whose password is a secret this serve does not have.
+  writeFileSync(
+    join(served.root, 'devices', 'capper-operator.yaml'),
+    'apiVersion: plantbench/v1\nkind: Device\nid: capper-operator\nprotocol: opcua\nendpoint: opc.tcp://127.0.0.12:4840/plantbench\nauth: { kind: username, username: operator, password: "${secret:CAPPER_PW}" }\n',
+  );
+  await expect(page.locator('.pb-device[data-device="capper-operator"]')).toBeVisible();
+  const device = await openDeviceTab(page, 'capper-operator', 'Browse');
+  const browser = device.getByTestId('opcua-browser');
+  await expect(browser.getByTestId('opcua-identity')).toContainText('Signs in as “operator” (password ${secret:CAPPER_PW}, resolved by the host)');
+  // The host resolves the password when the session opens; it cannot, and says where.
+  await expect(browser.locator('.pb-ua-row--status.is-error')).toContainText(/devices\/capper-operator\.yaml:\d+:\d+ auth\.password: unresolved \$\{secret:CAPPER_PW\}/);
+  await screenshot(page, testInfo, '06-opcua-identity-unresolved');
+  await browser.getByRole('button', { name: 'Browse anonymously' }).click();
+  await expect(browser.getByTestId('opcua-identity')).toContainText('Browsing anonymously');
+  await expect(row(browser, 'Capper')).toBeVisible();
 });

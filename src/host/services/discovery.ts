@@ -2,15 +2,20 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { scanNetwork } from '../../connectors/discovery/scan.ts';
 import { probeModbus, readModbusMap, readModbusRegisters } from '../../connectors/modbus/discovery/probe.ts';
+import { displayUrl } from '../../connectors/mqtt/client-options.ts';
 import { captureTopics, startTopicCapture, type TopicCapture } from '../../connectors/mqtt/discovery/capture.ts';
 import { getOpcuaEndpoints, openOpcuaBrowser, type OpcuaBrowser } from '../../connectors/opcua/discovery/index.ts';
 import { listCertificates, trustCertificate, TrustError, type CertificateEntry } from '../../connectors/opcua/trust.ts';
 import { probeCacheKey } from '../../shared/discovery/modbus.ts';
+import type { MqttCaptureCall, MqttCaptureRequestInput } from '../../shared/discovery/mqtt.ts';
 import type { OpcuaTarget, OpcuaUntrustedCertificate } from '../../shared/discovery/opcua.ts';
 import type { DeviceFile } from '../../shared/model/device.ts';
+import { formatFieldPath, formatProblem } from '../../shared/problem.ts';
 import type { discoveryMethods } from '../../shared/rpc/methods/discovery.ts';
 import { importableDevice } from '../../shared/rpc/methods/discovery.ts';
+import type { SecretLookup } from '../../shared/secret-refs.ts';
 import type { DiscoveryCache } from '../../store/discovery-cache.ts';
+import { loadProject, resolveDeviceSecrets } from '../../store/project.ts';
 import { importDeviceTags, ProjectWriteError, writeSimulatorProfile } from '../../store/project-writes.ts';
 import { RpcFailure, type CallContext, type Handlers } from '../rpc/server.ts';
 
@@ -21,6 +26,8 @@ export interface DiscoveryServiceContext {
   readonly projectRoot: string;
   readonly dataDir: string;
   readonly cache: DiscoveryCache;
+  /** As for a run: asked each time a device's credentials are resolved for discovery. */
+  readonly secrets: () => Promise<SecretLookup>;
 }
 
 type Methods = typeof discoveryMethods;
@@ -54,6 +61,52 @@ function untrustedCertificate(err: unknown, dataDir: string, endpointUrl: string
   return { kind: 'untrusted-certificate', thumbprint, subject, ...(notBefore ? { notBefore } : {}), ...(notAfter ? { notAfter } : {}), endpointUrl };
 }
 
+/**
+ * The connection of devices/<deviceId>.yaml, with its ${secret:…}/${env:…} resolved as for a run.
+ * A reference that cannot be resolved in one of the `uses` fields (paths like "auth.password")
+ * fails the call, naming it and where it is.
+ */
+async function deviceConnection<P extends DeviceFile['protocol']>(ctx: DiscoveryServiceContext, deviceId: string, protocol: P, uses: readonly string[]): Promise<Extract<DeviceFile, { protocol: P }>> {
+  const loaded = loadProject(ctx.projectRoot);
+  const entry = loaded.devices.get(deviceId);
+  if (!entry) throw new RpcFailure(`no device "${deviceId}" in this project (devices/${deviceId}.yaml)`);
+  if (!entry.model) {
+    const problem = loaded.problems.find((p) => p.file === entry.file);
+    throw new RpcFailure(`${entry.file} is not valid${problem ? `: ${formatProblem(problem)}` : ''}`);
+  }
+  if (entry.model.protocol !== protocol) throw new RpcFailure(`${entry.file}: the device speaks ${entry.model.protocol}, not ${protocol}`);
+  const { devices, problems } = resolveDeviceSecrets(loaded, [deviceId], await ctx.secrets());
+  const used = (path: readonly (string | number)[]): boolean => uses.some((u) => formatFieldPath(path) === u || formatFieldPath(path).startsWith(`${u}.`));
+  const unresolved = problems.filter((p) => used(p.path));
+  if (unresolved.length) throw new RpcFailure(unresolved.map(formatProblem).join('; '));
+  return devices.get(deviceId) as Extract<DeviceFile, { protocol: P }>;
+}
+
+/** The capture request of a call: the broker by url as given, or the connection of a project device. */
+async function captureRequestFor(ctx: DiscoveryServiceContext, call: MqttCaptureCall): Promise<MqttCaptureRequestInput> {
+  const { deviceId, url, protocolVersion, ...rest } = call;
+  if (deviceId === undefined) return { ...rest, url: url!, ...(protocolVersion ? { protocolVersion } : {}) };
+  // Credentials typed for this capture stand in for the device's (and its references).
+  const fromDevice = (['username', 'password'] as const).filter((f) => rest[f] === undefined);
+  const device = await deviceConnection(ctx, deviceId, 'mqtt', ['url', 'tls', ...fromDevice]);
+  return {
+    ...(device.username !== undefined ? { username: device.username } : {}),
+    ...(device.password !== undefined ? { password: device.password } : {}),
+    ...rest,
+    url: device.url,
+    protocolVersion: protocolVersion ?? device.protocolVersion,
+    ...(device.tls ? { tls: device.tls } : {}),
+  };
+}
+
+/** The session for an OPC UA call: with deviceId, the device's identity (only for its own endpoint). */
+async function sessionTarget(ctx: DiscoveryServiceContext, target: OpcuaTarget, deviceId: string | undefined): Promise<OpcuaTarget> {
+  if (deviceId === undefined) return target;
+  const device = await deviceConnection(ctx, deviceId, 'opcua', ['endpoint', 'auth']);
+  if (device.endpoint !== target.endpointUrl) throw new RpcFailure(`devices/${deviceId}.yaml signs in at ${device.endpoint}, not ${target.endpointUrl}: its identity is only sent to its own endpoint`);
+  return { ...target, auth: device.auth };
+}
+
 /** A browser session is kept per server and identity while the user browses, closed when idle. */
 const BROWSER_IDLE_MS = 120_000;
 /** Live MQTT captures one UI may hold open at once. */
@@ -80,13 +133,16 @@ export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handler
     void entry?.browser.then((b) => b.close()).catch(() => {});
   };
 
-  /** Runs fn on the session for this target, opening it when needed; a failed session is forgotten. */
-  async function withBrowser<T>(target: OpcuaTarget, fn: (b: OpcuaBrowser) => Promise<T>): Promise<T> {
-    const key = JSON.stringify([target.endpointUrl, target.securityMode, target.securityPolicy, target.auth]);
+  /**
+   * Runs fn on the session for this target (or the device's identity), opening it when needed; a
+   * failed session is forgotten. A device's credentials are resolved when its session opens.
+   */
+  async function withBrowser<T>(target: OpcuaTarget, deviceId: string | undefined, fn: (b: OpcuaBrowser) => Promise<T>): Promise<T> {
+    const key = JSON.stringify([target.endpointUrl, target.securityMode, target.securityPolicy, deviceId === undefined ? target.auth : { device: deviceId }]);
     let entry = browsers.get(key);
     if (!entry) {
       const created: { browser: Promise<OpcuaBrowser>; idle?: NodeJS.Timeout } = {
-        browser: openOpcuaBrowser(target, { dataDir: ctx.dataDir, acceptedOnce }).catch((err: unknown) => {
+        browser: sessionTarget(ctx, target, deviceId).then((t) => openOpcuaBrowser(t, { dataDir: ctx.dataDir, acceptedOnce })).catch((err: unknown) => {
           // Forgotten at once (its idle timer too), so the next call, e.g. after a trust decision, opens afresh.
           if (browsers.get(key) === created) browsers.delete(key);
           clearTimeout(created.idle);
@@ -133,16 +189,16 @@ export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handler
         throw new RpcFailure((err as Error).message);
       }
     },
-    'discovery.opcua.browse': async ({ target, nodeId, continuation, maxReferences }) => {
-      const result = await withBrowser(target, (b) => b.browse(nodeId, { maxReferences, ...(continuation ? { continuation } : {}) }));
+    'discovery.opcua.browse': async ({ target, deviceId, nodeId, continuation, maxReferences }) => {
+      const result = await withBrowser(target, deviceId, (b) => b.browse(nodeId, { maxReferences, ...(continuation ? { continuation } : {}) }));
       if (!continuation) ctx.cache.put('opcua.browse', `${target.endpointUrl} ${nodeId}`, result);
       return result;
     },
-    'discovery.opcua.attributes': ({ target, nodeIds }) => withBrowser(target, (b) => b.attributes(nodeIds)),
-    'discovery.opcua.references': ({ target, nodeId }) => withBrowser(target, (b) => b.references(nodeId)),
-    'discovery.opcua.goto': ({ target, to }) => withBrowser(target, (b) => b.goto(to)),
-    'discovery.opcua.crawl': ({ target, ...request }, call) =>
-      cached(ctx, 'opcua.crawl', `${target.endpointUrl} ${request.root}`, call, (o) => withBrowser(target, (b) => b.crawl(request, o))),
+    'discovery.opcua.attributes': ({ target, deviceId, nodeIds }) => withBrowser(target, deviceId, (b) => b.attributes(nodeIds)),
+    'discovery.opcua.references': ({ target, deviceId, nodeId }) => withBrowser(target, deviceId, (b) => b.references(nodeId)),
+    'discovery.opcua.goto': ({ target, deviceId, to }) => withBrowser(target, deviceId, (b) => b.goto(to)),
+    'discovery.opcua.crawl': ({ target, deviceId, ...request }, call) =>
+      cached(ctx, 'opcua.crawl', `${target.endpointUrl} ${request.root}`, call, (o) => withBrowser(target, deviceId, (b) => b.crawl(request, o))),
     'discovery.opcua.trust': async ({ thumbprint, scope }) => {
       if (scope === 'always') {
         try {
@@ -162,16 +218,20 @@ export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handler
       const { rejected, trusted } = listCertificates(ctx.dataDir);
       return { rejected: rejected.map(pkiEntry), trusted: trusted.map(pkiEntry), acceptedOnce: [...acceptedOnce] };
     },
-    'discovery.mqtt.capture': (request, call) =>
-      cached(ctx, 'mqtt.capture', request.url, call, async (o) => {
+    'discovery.mqtt.capture': async (params, call) => {
+      const request = await captureRequestFor(ctx, params);
+      // Cached under the url without credentials, as a stopped live capture is.
+      return cached(ctx, 'mqtt.capture', displayUrl(request.url), call, async (o) => {
         try {
           return await captureTopics(request, { ...o, baseDir: ctx.projectRoot });
         } catch (err) {
           throw new RpcFailure((err as Error).message);
         }
-      }),
-    'discovery.mqtt.start': async (request, call) => {
+      });
+    },
+    'discovery.mqtt.start': async (params, call) => {
       if (captures.size >= MAX_CAPTURES) throw new RpcFailure(`${MAX_CAPTURES} captures are running; stop one first`);
+      const request = await captureRequestFor(ctx, params);
       let started: TopicCapture;
       try {
         started = await startTopicCapture(request, { signal: call.signal, baseDir: ctx.projectRoot });
@@ -184,8 +244,8 @@ export function createDiscoveryHandlers(ctx: DiscoveryServiceContext): { handler
     },
     'discovery.mqtt.tree': async ({ captureId, query }) => {
       const c = capture(captureId);
-      const stats = c.stats();
-      return { tree: c.snapshot(query) ?? null, messages: stats.messages, topics: stats.topics };
+      const { messages, topics, connected, warnings } = c.stats();
+      return { tree: c.snapshot(query) ?? null, messages, topics, connected, warnings };
     },
     'discovery.mqtt.stop': async ({ captureId }) => {
       const c = capture(captureId);

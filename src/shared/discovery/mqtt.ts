@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { value } from '../model/common.ts';
+import { id, value } from '../model/common.ts';
 import { mqttTls } from '../model/device.ts';
 
 // MQTT topic capture: what to subscribe to and for how long, and the topic tree it found (counts,
@@ -48,6 +48,29 @@ export const mqttCaptureRequest = z
   .strict();
 export type MqttCaptureRequest = z.infer<typeof mqttCaptureRequest>;
 export type MqttCaptureRequestInput = z.input<typeof mqttCaptureRequest>;
+
+/**
+ * discovery.mqtt.capture/start over RPC: a broker by `url` (as mqttCaptureRequest), or a project
+ * device by `deviceId`. With deviceId the host connects as devices/<deviceId>.yaml does (url,
+ * protocol version unless given, TLS, username and password with ${secret:…}/${env:…} resolved as
+ * for a run) under a fresh client id; a username or password given here replaces the device's.
+ */
+export const mqttCaptureCall = mqttCaptureRequest
+  .extend({
+    url: mqttCaptureRequest.shape.url.optional(),
+    deviceId: id.optional(),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.deviceId === undefined && r.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'give the broker url, or deviceId for a project device' });
+    if (r.deviceId === undefined) return;
+    for (const field of ['url', 'tls', 'clientId'] as const) {
+      if (r[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `${field} comes from devices/${r.deviceId}.yaml: leave it out with deviceId` });
+    }
+  });
+export type MqttCaptureCall = z.infer<typeof mqttCaptureCall>;
+export type MqttCaptureCallInput = z.input<typeof mqttCaptureCall>;
 
 const JSON_TYPES = ['object', 'array', 'string', 'number', 'integer', 'boolean', 'null'] as const;
 
@@ -203,8 +226,14 @@ export const mqttTreeQuery = z
     types: z.array(mqttPayloadType).optional(),
     /** Keep only topics the broker holds a retained message for. */
     retained: z.boolean().optional(),
+    /**
+     * For one topic (`under`, depth 0): its last and previous messages carry their kept payloads
+     * (UTF-8 text or base64, at most limits.maxPayloadBytes each) instead of a preview only.
+     */
+    payloads: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((q) => !q.payloads || (q.under !== undefined && q.depth === 0), { path: ['payloads'], message: 'payloads are sent for one topic only: give under and depth 0' });
 export type MqttTreeQuery = z.infer<typeof mqttTreeQuery>;
 
 /** True when a topic node passes the query's filters (search, types, retained); branches are not judged. */

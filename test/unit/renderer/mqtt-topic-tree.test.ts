@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { MqttMessage, MqttTopicNode } from '../../../src/shared/discovery/mqtt.ts';
+import { mqttCaptureCall, mqttTreeQuery, type MqttMessage, type MqttTopicNode } from '../../../src/shared/discovery/mqtt.ts';
 import { deviceFile } from '../../../src/shared/model/device.ts';
-import { captureRequest, credentialRefs, parseTopicFilters, simulatorFor, type MqttDevice } from '../../../src/renderer/features/devices/mqtt/capture-request.ts';
+import { captureRequest, credentialRefs, parseTopicFilters, simulatorFor, unresolvedCredentials, type MqttDevice } from '../../../src/renderer/features/devices/mqtt/capture-request.ts';
 import { hexDump, MessageHistory, payloadDiff, schemaLines, showPayload } from '../../../src/renderer/features/devices/mqtt/payload.ts';
 import { tagForTopic, topicDrop, topicTagName } from '../../../src/renderer/features/devices/mqtt/topic-drop.ts';
 import { autoExpand, branchesToPoll, ChangeTracker, flattenTree, hasBelow, type TopicListing } from '../../../src/renderer/features/devices/mqtt/topic-rows.ts';
@@ -141,22 +141,39 @@ describe('capture request', () => {
   const device = (extra: Record<string, unknown> = {}): MqttDevice =>
     deviceFile.parse({ apiVersion: 'plantbench/v1', kind: 'Device', id: 'b', protocol: 'mqtt', url: 'mqtts://broker:8883', clientId: 'line-1', tls: { rejectUnauthorized: true }, ...extra }) as MqttDevice;
 
-  it('uses the device connection but never its client id', () => {
-    const r = captureRequest(device({ username: 'reader' }), ['plant/#', '$SYS/#']);
-    expect(r).toEqual({ url: 'mqtts://broker:8883', topics: ['plant/#', '$SYS/#'], protocolVersion: 5, username: 'reader', tls: { rejectUnauthorized: true } });
-  });
-
-  it('never sends a secret reference, and takes typed credentials instead', () => {
+  it('names the device, so the host connects as its file says (never with its client id, never sending a reference)', () => {
     const d = device({ username: '${env:UNS_USER}', password: '${secret:UNS_PASSWORD}' });
+    expect(captureRequest(d, ['plant/#', '$SYS/#'])).toEqual({ deviceId: 'b', topics: ['plant/#', '$SYS/#'] });
+    expect(mqttCaptureCall.safeParse(captureRequest(d, ['#'])).success).toBe(true);
     expect(credentialRefs(d)).toEqual([
       { field: 'username', ref: '${env:UNS_USER}' },
       { field: 'password', ref: '${secret:UNS_PASSWORD}' },
     ]);
-    const bare = captureRequest(d, ['#']);
-    expect(bare.username).toBeUndefined();
-    expect(bare.password).toBeUndefined();
-    expect(captureRequest(d, ['#'], { username: 'u', password: 'p' })).toMatchObject({ username: 'u', password: 'p' });
     expect(credentialRefs(device())).toEqual([]);
+  });
+
+  it('sends credentials typed for one capture, and offers them when the host could not resolve a reference', () => {
+    expect(captureRequest(device(), ['#'], { username: 'u', password: 'p' })).toEqual({ deviceId: 'b', topics: ['#'], username: 'u', password: 'p' });
+    expect(captureRequest(device(), ['#'], { username: '', password: 'p' })).toEqual({ deviceId: 'b', topics: ['#'], password: 'p' });
+    expect(unresolvedCredentials('devices/b.yaml:9:11 password: unresolved ${secret:UNS_PASSWORD}: provide secret UNS_PASSWORD')).toBe(true);
+    expect(unresolvedCredentials('mqtt://broker:1883: connection refused')).toBe(false);
+    expect(unresolvedCredentials(undefined)).toBe(false);
+  });
+
+  it('refuses a capture call without a broker, or with connection fields beside a device', () => {
+    const issues = (input: unknown) => mqttCaptureCall.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues({ topics: ['#'] })).toEqual(['url: give the broker url, or deviceId for a project device']);
+    expect(issues({ deviceId: 'b', url: 'mqtt://127.0.0.1:1883', clientId: 'x' })).toEqual([
+      'url: url comes from devices/b.yaml: leave it out with deviceId',
+      'clientId: clientId comes from devices/b.yaml: leave it out with deviceId',
+    ]);
+    expect(issues({ url: 'mqtt://127.0.0.1:1883' })).toBeUndefined();
+  });
+
+  it('asks for payloads of one topic only', () => {
+    expect(mqttTreeQuery.safeParse({ under: 'a/b', depth: 0, payloads: true }).success).toBe(true);
+    expect(mqttTreeQuery.safeParse({ under: 'a/b', depth: 1, payloads: true }).error?.issues[0]).toMatchObject({ path: ['payloads'] });
+    expect(mqttTreeQuery.safeParse({ depth: 0, payloads: true }).success).toBe(false);
   });
 
   it('captures from the simulator that stands in for the device during a simulated run', () => {

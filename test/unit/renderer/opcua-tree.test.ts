@@ -117,11 +117,12 @@ describe('browse target', () => {
     });
   });
 
-  it('does not browse a user-name device until anonymous browsing is chosen (the password is a reference)', () => {
+  it('browses a user-name device as the device (the host resolves its password), or anonymously when chosen', () => {
     const d = device({ auth: { kind: 'username', username: 'op', password: '${secret:CAPPER_PW}' } });
-    const blocked = browseTarget(d, deviceSettings(d));
-    expect(blocked).toEqual({ blocked: expect.stringContaining('${secret:CAPPER_PW}') });
-    expect(browseTarget(d, { ...deviceSettings(d), anonymous: true })).toMatchObject({ target: { auth: { kind: 'anonymous' } } });
+    const session = browseTarget(d, deviceSettings(d));
+    expect(session).toEqual({ target: { endpointUrl: 'opc.tcp://127.0.0.1:4840/x', securityMode: 'None', securityPolicy: 'None' }, deviceId: 'capper' });
+    expect(JSON.stringify(session)).not.toContain('CAPPER_PW');
+    expect(browseTarget(d, { ...deviceSettings(d), anonymous: true })).toEqual({ target: { ...session.target, auth: { kind: 'anonymous' } } });
   });
 
   it('picks settings only from endpoints Plantbench speaks, and groups thumbprints', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { modbusMapReadRequest, modbusMapValue, modbusProbeRequest, modbusProbeResult, modbusReadRequest, modbusReadResult } from '../../discovery/modbus.ts';
-import { mqttCaptureRequest, mqttCaptureResult, mqttTopicNode, mqttTreeQuery } from '../../discovery/mqtt.ts';
+import { mqttCaptureCall, mqttCaptureResult, mqttTopicNode, mqttTreeQuery } from '../../discovery/mqtt.ts';
 import {
   opcuaAttributesRequest,
   opcuaAttributesResult,
@@ -33,6 +33,13 @@ import { projectId } from './common.ts';
 
 const cacheEntry = z.object({ kind: z.string(), target: z.string(), takenAt: z.number(), bytes: z.number() });
 
+/**
+ * The OPC UA session of a call. With deviceId, it signs in as devices/<deviceId>.yaml does: the
+ * host takes the device's auth (its ${secret:…}/${env:…} password resolved as for a run) in place
+ * of target.auth, and only for the device's own endpoint.
+ */
+const opcuaSession = { target: opcuaTarget, deviceId: projectId.optional() };
+
 export const discoveryMethods = {
   'discovery.cached': method({
     summary: 'What discovery results are cached for this project, newest first.',
@@ -56,15 +63,15 @@ export const discoveryMethods = {
   'discovery.opcua.endpoints': method({ summary: 'FindServers and GetEndpoints: security modes, policies and certificate thumbprints.', request: opcuaEndpointsRequest, response: opcuaEndpointsResult }),
   'discovery.opcua.browse': method({
     summary: 'One level below a node (lazy browse; pass the continuation back for more).',
-    request: z.object({ target: opcuaTarget, ...opcuaBrowseRequest.shape }).strict(),
+    request: z.object({ ...opcuaSession, ...opcuaBrowseRequest.shape }).strict(),
     response: opcuaBrowseResult,
   }),
-  'discovery.opcua.attributes': method({ summary: 'Attributes of nodes: class, data type, access, value, EU, range.', request: z.object({ target: opcuaTarget, ...opcuaAttributesRequest.shape }).strict(), response: opcuaAttributesResult }),
-  'discovery.opcua.references': method({ summary: 'Forward and inverse references of a node.', request: z.object({ target: opcuaTarget, ...opcuaReferencesRequest.shape }).strict(), response: opcuaReferencesResult }),
-  'discovery.opcua.goto': method({ summary: 'A node by NodeId or browse path, with its path back to the root.', request: z.object({ target: opcuaTarget, to: opcuaGotoRequest.shape.target }).strict(), response: opcuaGotoResult }),
+  'discovery.opcua.attributes': method({ summary: 'Attributes of nodes: class, data type, access, value, EU, range.', request: z.object({ ...opcuaSession, ...opcuaAttributesRequest.shape }).strict(), response: opcuaAttributesResult }),
+  'discovery.opcua.references': method({ summary: 'Forward and inverse references of a node.', request: z.object({ ...opcuaSession, ...opcuaReferencesRequest.shape }).strict(), response: opcuaReferencesResult }),
+  'discovery.opcua.goto': method({ summary: 'A node by NodeId or browse path, with its path back to the root.', request: z.object({ ...opcuaSession, to: opcuaGotoRequest.shape.target }).strict(), response: opcuaGotoResult }),
   'discovery.opcua.crawl': method({
     summary: 'Full crawl below a node with a node budget.',
-    request: z.object({ target: opcuaTarget, ...opcuaCrawlRequest.shape }).strict(),
+    request: z.object({ ...opcuaSession, ...opcuaCrawlRequest.shape }).strict(),
     response: opcuaCrawlResult,
     progress: true,
   }),
@@ -74,12 +81,29 @@ export const discoveryMethods = {
     response: opcuaTrustResult,
   }),
   'discovery.opcua.certificates': method({ summary: 'Server certificates in the project PKI: rejected (waiting for a decision) and trusted.', request: z.object({}).strict(), response: opcuaCertificatesResult }),
-  'discovery.mqtt.capture': method({ summary: 'Captures a broker topic tree for the request duration.', request: mqttCaptureRequest, response: mqttCaptureResult, progress: true }),
-  'discovery.mqtt.start': method({ summary: 'Starts a live topic capture; read it with discovery.mqtt.tree.', request: mqttCaptureRequest, response: z.object({ captureId: z.string() }) }),
+  'discovery.mqtt.capture': method({
+    summary: 'Captures a broker topic tree for the request duration (a broker url, or a project device by deviceId).',
+    request: mqttCaptureCall,
+    response: mqttCaptureResult,
+    progress: true,
+  }),
+  'discovery.mqtt.start': method({
+    summary: 'Starts a live topic capture (a broker url, or a project device by deviceId); read it with discovery.mqtt.tree.',
+    request: mqttCaptureCall,
+    response: z.object({ captureId: z.string() }),
+  }),
   'discovery.mqtt.tree': method({
-    summary: 'The live tree of a capture (msg/s, last payloads), cut down to the query.',
+    summary: 'The live tree of a capture (msg/s, last payloads), cut down to the query, with the connection state and warnings.',
     request: z.object({ captureId: z.string().max(100), query: mqttTreeQuery.default({}) }).strict(),
-    response: z.object({ tree: mqttTopicNode.nullable(), messages: z.number(), topics: z.number() }),
+    response: z.object({
+      tree: mqttTopicNode.nullable(),
+      messages: z.number(),
+      topics: z.number(),
+      /** False while the connection is lost (the capture reconnects by itself). */
+      connected: z.boolean(),
+      /** A refused subscription, a lost connection, a fallback to MQTT 3.1.1, … */
+      warnings: z.array(z.string()),
+    }),
   }),
   'discovery.mqtt.stop': method({ summary: 'Stops a live capture; returns everything captured.', request: z.object({ captureId: z.string().max(100) }).strict(), response: mqttCaptureResult }),
   'discovery.import': method({

@@ -5,9 +5,9 @@ import { Tabs } from '../../../lib/Tabs.tsx';
 import { payloadDiff, schemaLines, showPayload, type MessageHistory } from './payload.ts';
 import { formatCount, TYPE_LABEL } from './TopicList.tsx';
 
-// The selected topic: its last payload (pretty JSON, text or hex) with time and flags, a line diff
-// against the previous payload (or any recent one seen), the inferred JSON schema, and the decoded
-// Sparkplug metrics.
+// The selected topic: its last payload (pretty JSON, text or hex; the host sends the selected
+// topic's kept payload, a preview of others) with time and flags, a line diff against the previous
+// payload (or any recent one seen), the inferred JSON schema, and the decoded Sparkplug metrics.
 
 type View = 'payload' | 'diff' | 'schema' | 'metrics';
 
@@ -19,7 +19,8 @@ function PayloadBlock({ message }: { message: MqttMessage }) {
     <>
       {!shown.complete && (
         <p className="pb-mqtt__note">
-          The start of a {bytes(message.size)} payload{message.type === 'json' ? ' (too long to format as JSON here)' : ''}: the live tree carries a preview; Stop shows whole payloads.
+          The start of a {bytes(message.size)} payload{message.type === 'json' ? ' (cut, so not formatted as JSON)' : ''}:{' '}
+          {message.payload !== undefined ? 'the capture keeps only the start of each payload (its payload size limit).' : 'a preview, until the next poll brings the kept payload.'}
         </p>
       )}
       <pre className={`pb-mqtt__payload pb-mqtt__payload--${shown.format}`} data-testid="mqtt-payload">

@@ -1,6 +1,7 @@
 import { memo, useEffect, useRef, type KeyboardEvent } from 'react';
 import type { MqttPayloadType, MqttTopicNode } from '../../../../shared/discovery/mqtt.ts';
 import { formatRate } from '../../../lib/format.ts';
+import { treeKeyAction } from '../../../lib/tree-keys.ts';
 import { VirtualRows } from '../../../lib/VirtualRows.tsx';
 import { placeNodeDrop, setNodeDrag, type NodeDrop } from '../../canvas/dnd.ts';
 import type { ChangeTracker, TopicRow } from './topic-rows.ts';
@@ -115,47 +116,22 @@ export function TopicList({ rows, selectedPath, changes, idPrefix, onSelect, onT
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>): void => {
     const row = rows[index];
-    const go = (i: number): void => {
-      const target = rows[Math.max(0, Math.min(rows.length - 1, i))];
-      if (target) onSelect(target.path);
-    };
-    switch (e.key) {
-      case 'ArrowDown':
-        go(index + 1);
-        break;
-      case 'ArrowUp':
-        go(index < 0 ? 0 : index - 1);
-        break;
-      case 'Home':
-        go(0);
-        break;
-      case 'End':
-        go(rows.length - 1);
-        break;
-      case 'ArrowRight':
-        if (row?.branch && !row.expanded) onToggle(row.path);
-        else if (row?.expanded) go(index + 1);
-        break;
-      case 'ArrowLeft':
-        if (row?.expanded) onToggle(row.path);
-        else if (row && row.depth > 0) go(rows.findLastIndex((r, i) => i < index && r.depth < row.depth));
-        break;
-      case 'Enter': {
-        if (row?.branch) onToggle(row.path);
-        const drop = row && !row.branch ? dropFor(row.node) : undefined;
-        if (drop) void placeNodeDrop(drop);
-        break;
-      }
-      default:
-        return;
-    }
+    const action = treeKeyAction(e.key, rows, index, (r) => r.branch);
+    if (action) {
+      if (action.kind === 'move') onSelect(rows[action.index]!.path);
+      else if (action.kind !== 'none' && row) onToggle(row.path);
+    } else if (e.key === 'Enter') {
+      if (row?.branch) onToggle(row.path);
+      const drop = row && !row.branch ? dropFor(row.node) : undefined;
+      if (drop) void placeNodeDrop(drop);
+    } else return;
     e.preventDefault();
   };
 
   return (
     <div
       ref={box}
-      className="pb-mqtt__list"
+      className="pb-treebox pb-mqtt__list"
       role="tree"
       aria-label="Topics"
       tabIndex={0}

@@ -1,10 +1,10 @@
 import { useCallback, useState } from 'react';
-import type { MqttCaptureRequestInput, MqttTopicNode } from '../../../../shared/discovery/mqtt.ts';
+import type { MqttCaptureCallInput, MqttTopicNode } from '../../../../shared/discovery/mqtt.ts';
 import { formatRate, formatTime } from '../../../lib/format.ts';
 import { ProgressBar } from '../../../lib/ProgressBar.tsx';
 import { useStore } from '../../../lib/use-store.ts';
 import { workbench } from '../../../state/workbench.ts';
-import { captureRequest, credentialRefs, parseTopicFilters, simulatorFor, type Credentials, type MqttDevice } from './capture-request.ts';
+import { captureRequest, credentialRefs, parseTopicFilters, simulatorFor, unresolvedCredentials, type Credentials, type MqttDevice } from './capture-request.ts';
 import { formatCount, TopicList } from './TopicList.tsx';
 import { TopicDetails } from './TopicDetails.tsx';
 import { topicDrop } from './topic-drop.ts';
@@ -12,21 +12,33 @@ import { useTopicCapture } from './use-topic-capture.ts';
 import './mqtt.css';
 
 // The live topic tree of an MQTT device (the Topics tab): Start/Stop a capture with topic
-// filters, the tree of topics with counts and msg/s, a filter over topic names, and the selected
-// topic's payload, diff, schema and Sparkplug metrics.
+// filters, the connection state and warnings, the tree of topics with counts and msg/s, a filter
+// over topic names, and the selected topic's payload, diff, schema and Sparkplug metrics.
 
-function CredentialsNotice({ device, value, onChange, disabled }: { device: MqttDevice; value: Credentials; onChange(c: Credentials): void; disabled: boolean }) {
+/**
+ * A device whose credentials are references: the host resolves them when the capture starts. Only
+ * when it cannot (or the user asks) are fields shown to type them for this capture.
+ */
+function CredentialsNotice({ device, value, onChange, disabled, typing, onType }: { device: MqttDevice; value: Credentials; onChange(c: Credentials): void; disabled: boolean; typing: boolean; onType(): void }) {
   const refs = credentialRefs(device);
   return (
     <div className="pb-mqtt__creds" role="note">
-      <p>
-        Credentials are references ({refs.map((r) => `${r.field} ${r.ref}`).join(', ')}) that discovery cannot resolve: the host passes them to the broker as given. Type
-        them for this capture (kept in memory only), or it connects without them.
+      <p className="pb-fineprint">
+        Credentials {refs.map((r) => `${r.field} ${r.ref}`).join(', ')} are resolved by the host when the capture starts.{' '}
+        {typing ? (
+          'Type them for this capture instead (kept in memory only):'
+        ) : (
+          <button type="button" className="pb-btn pb-btn--link" disabled={disabled} onClick={onType}>
+            Type them instead…
+          </button>
+        )}
       </p>
-      {refs.some((r) => r.field === 'username') && (
+      {typing && refs.some((r) => r.field === 'username') && (
         <input className="pb-input" aria-label="username for this capture" placeholder="username" autoComplete="off" disabled={disabled} value={value.username ?? ''} onChange={(e) => onChange({ ...value, username: e.target.value })} />
       )}
-      <input className="pb-input" type="password" aria-label="password for this capture" placeholder="password" autoComplete="off" disabled={disabled} value={value.password ?? ''} onChange={(e) => onChange({ ...value, password: e.target.value })} />
+      {typing && (
+        <input className="pb-input" type="password" aria-label="password for this capture" placeholder="password" autoComplete="off" disabled={disabled} value={value.password ?? ''} onChange={(e) => onChange({ ...value, password: e.target.value })} />
+      )}
     </div>
   );
 }
@@ -35,11 +47,12 @@ export function TopicTree({ device }: { device: MqttDevice }) {
   const [filters, setFilters] = useState('#');
   const [search, setSearch] = useState('');
   const [credentials, setCredentials] = useState<Credentials>({});
+  const [typeCredentials, setTypeCredentials] = useState(false);
   const [wide, setWide] = useState(false);
   const profiles = useStore(workbench, (s) => s.project?.simulators);
   const running = useStore(workbench, (s) => s.run.simulators);
   const simulator = simulatorFor(device.id, profiles ?? [], running);
-  const request = (): MqttCaptureRequestInput => captureRequest(device, parseTopicFilters(filters), credentials, simulator);
+  const request = (): MqttCaptureCallInput => captureRequest(device, parseTopicFilters(filters), credentials, simulator);
   const capture = useTopicCapture(simulator?.endpoint ?? device.url, search.trim());
   const { live, connect, finished } = capture;
   const busy = live || connect.running || capture.stopping;
@@ -82,7 +95,16 @@ export function TopicTree({ device }: { device: MqttDevice }) {
           Simulated run: capturing from simulator {simulator.id} at <span className="pb-mono">{simulator.endpoint}</span>
         </p>
       )}
-      {hasRefs && !live && <CredentialsNotice device={device} value={credentials} onChange={setCredentials} disabled={busy} />}
+      {hasRefs && !live && (
+        <CredentialsNotice
+          device={device}
+          value={credentials}
+          onChange={setCredentials}
+          disabled={busy}
+          typing={typeCredentials || unresolvedCredentials(connect.error)}
+          onType={() => setTypeCredentials(true)}
+        />
+      )}
       {connect.running && <ProgressBar progress={undefined} label={`Connecting to ${device.url}`} onCancel={connect.cancel} />}
       {(connect.error ?? capture.error) && (
         <p className="pb-mqtt__error" role="alert">
@@ -90,14 +112,22 @@ export function TopicTree({ device }: { device: MqttDevice }) {
         </p>
       )}
       <div className="pb-mqtt__status" data-testid="mqtt-status">
-        {live ? <span className="pb-mqtt__live">● live</span> : finished ? <span className="pb-muted">{finished.cached ? 'last capture' : 'stopped'} {formatTime(finished.takenAt).slice(0, 8)}</span> : <span className="pb-muted">not capturing</span>}
+        {live ? (
+          capture.connected === false ? (
+            <span className="pb-mqtt__lost" title="The host lost the broker and reconnects every second">
+              ● connection lost, reconnecting…
+            </span>
+          ) : (
+            <span className="pb-mqtt__live">● live</span>
+          )
+        ) : finished ? <span className="pb-muted">{finished.cached ? 'last capture' : 'stopped'} {formatTime(finished.takenAt).slice(0, 8)}</span> : <span className="pb-muted">not capturing</span>}
         {(live || finished) && (
           <span>
             {formatCount(capture.messages)} msgs · {formatCount(capture.topics)} topics{capture.root ? ` · ${formatRate(capture.root.branchRate)}` : ''}
           </span>
         )}
       </div>
-      {finished?.result.warnings.map((w) => (
+      {capture.warnings.map((w) => (
         <p key={w} className="pb-mqtt__warning">
           {w}
         </p>

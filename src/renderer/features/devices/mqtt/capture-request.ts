@@ -1,11 +1,11 @@
-import type { MqttCaptureRequestInput } from '../../../../shared/discovery/mqtt.ts';
+import type { MqttCaptureCallInput } from '../../../../shared/discovery/mqtt.ts';
 import type { DeviceFile } from '../../../../shared/model/device.ts';
 import { findSecretRefs } from '../../../../shared/secret-refs.ts';
 
-// The live capture request for a project's MQTT device: its connection, the topic filters the user
-// typed, and credentials. The host passes username and password to the broker as given: it does not
-// resolve ${secret:…}/${env:…} for discovery, and the renderer never sees secret values. So a
-// reference is never sent; the user may type the credentials for this capture instead.
+// The live capture request for a project's MQTT device: the device by id (the host connects as
+// the device file says and resolves its ${secret:…}/${env:…} credentials as for a run; the renderer
+// never sees secret values) and the topic filters the user typed. Credentials typed for one
+// capture replace the device's, for when the host cannot resolve a reference.
 // While a simulated run goes, the device is its simulator, as for the run's pipelines. Pure.
 
 export type MqttDevice = Extract<DeviceFile, { protocol: 'mqtt' }>;
@@ -43,22 +43,20 @@ export function simulatorFor(
 }
 
 /**
- * The request for discovery.mqtt.start. The device's client id is left out on purpose: a second
- * connection with the same id would push the device's own connection (a running pipeline) off
- * the broker; the host picks a fresh one.
+ * The request for discovery.mqtt.start. The host leaves the device's client id out on purpose: a
+ * second connection with the same id would push the device's own connection (a running pipeline)
+ * off the broker.
  */
-export function captureRequest(device: MqttDevice, filters: readonly string[], typed: Credentials = {}, simulator?: { endpoint: string }): MqttCaptureRequestInput {
+export function captureRequest(device: MqttDevice, filters: readonly string[], typed: Credentials = {}, simulator?: { endpoint: string }): MqttCaptureCallInput {
   // A simulator speaks plain MQTT 3.1.1 without credentials (as the run connects to it).
   if (simulator) return { url: simulator.endpoint, topics: [...filters], protocolVersion: 4 };
-  const refs = new Set(credentialRefs(device).map((r) => r.field));
-  const username = typed.username || (refs.has('username') ? undefined : device.username);
-  const password = typed.password || (refs.has('password') ? undefined : device.password);
   return {
-    url: device.url,
+    deviceId: device.id,
     topics: [...filters],
-    protocolVersion: device.protocolVersion,
-    ...(username ? { username } : {}),
-    ...(password ? { password } : {}),
-    ...(device.tls ? { tls: device.tls } : {}),
+    ...(typed.username ? { username: typed.username } : {}),
+    ...(typed.password ? { password: typed.password } : {}),
   };
 }
+
+/** The host could not resolve a credential reference (its message names each one). */
+export const unresolvedCredentials = (error: string | undefined): boolean => /unresolved \$\{(secret|env):/.test(error ?? '');

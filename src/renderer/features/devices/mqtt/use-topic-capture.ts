@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { filterTopicTree, mqttCaptureResult, type MqttCaptureRequestInput, type MqttCaptureResult, type MqttTopicNode } from '../../../../shared/discovery/mqtt.ts';
+import { filterTopicTree, mqttCaptureResult, type MqttCaptureCallInput, type MqttCaptureResult, type MqttTopicNode } from '../../../../shared/discovery/mqtt.ts';
 import { useLongCall, type LongCall } from '../../../lib/use-long-call.ts';
 import { errorText, hostClient } from '../../../state/actions.ts';
 import { MessageHistory } from './payload.ts';
 import { autoExpand, branchesToPoll, ChangeTracker, flattenTree, parentsOf, type TopicListing, type TopicRow } from './topic-rows.ts';
 
 // A live topic capture of one broker: discovery.mqtt.start, then discovery.mqtt.tree polled a few
-// times a second for the branches in view only (one level each, plus the selected topic), and
+// times a second for the branches in view only (one level each, plus the selected topic with its
+// kept payloads), with the connection state and warnings, and
 // discovery.mqtt.stop on Stop and on unmount. After a stop (or from the workspace cache when the
 // panel opens) the whole captured tree stays browsable offline.
 
@@ -24,6 +25,10 @@ export interface CaptureView {
   readonly root?: MqttTopicNode;
   readonly messages: number;
   readonly topics: number;
+  /** Live only: false while the host has lost the broker (it reconnects by itself). */
+  readonly connected?: boolean;
+  /** The live capture's warnings, or the finished one's. */
+  readonly warnings: readonly string[];
   /** The capture shown is a finished one: when it was taken, and its warnings. */
   readonly finished?: { takenAt: number; result: MqttCaptureResult; cached: boolean };
   readonly selected?: MqttTopicNode;
@@ -31,7 +36,7 @@ export interface CaptureView {
   /** Messages of the selected topic seen while it was selected (bounded). */
   readonly history: MessageHistory;
   readonly changes: ChangeTracker;
-  start(request: MqttCaptureRequestInput): Promise<void>;
+  start(request: MqttCaptureCallInput): Promise<void>;
   stop(): Promise<void>;
   toggle(path: string): void;
   select(path: string | undefined): void;
@@ -73,7 +78,15 @@ export function useTopicCapture(url: string, search: string): CaptureView {
   const [selectedPath, setSelectedPath] = useState<string>();
   const [finished, setFinished] = useState<CaptureView['finished']>();
   // What the last poll brought (live only).
-  const [polled, setPolled] = useState<{ listings: Map<string, TopicListing>; root?: MqttTopicNode; selected?: MqttTopicNode; messages: number; topics: number }>();
+  const [polled, setPolled] = useState<{
+    listings: Map<string, TopicListing>;
+    root?: MqttTopicNode;
+    selected?: MqttTopicNode;
+    messages: number;
+    topics: number;
+    connected: boolean;
+    warnings: readonly string[];
+  }>();
   const changes = useMemo(() => new ChangeTracker(), []);
   const history = useMemo(() => new MessageHistory(), []);
 
@@ -130,7 +143,7 @@ export function useTopicCapture(url: string, search: string): CaptureView {
       try {
         const [answers, selected] = await Promise.all([
           Promise.all(branches.map((b) => client.call('discovery.mqtt.tree', { captureId, query: { ...(b ? { under: b } : {}), depth: 1, ...(needle ? { search: needle } : {}) } }))),
-          sel === undefined ? undefined : client.call('discovery.mqtt.tree', { captureId, query: { under: sel, depth: 0 } }),
+          sel === undefined ? undefined : client.call('discovery.mqtt.tree', { captureId, query: { under: sel, depth: 0, payloads: true } }),
         ]);
         if (stopped) return;
         const listings = new Map<string, TopicListing>();
@@ -142,7 +155,8 @@ export function useTopicCapture(url: string, search: string): CaptureView {
         changes.update([...listings.values()].flat());
         if (selectedNode) history.add(selectedNode.previous, selectedNode.last);
         const totals = answers[0]!;
-        setPolled({ listings, root: totals.tree ? stripped(totals.tree) : undefined, selected: selectedNode, messages: totals.messages, topics: totals.topics });
+        const { messages, topics, connected, warnings } = totals;
+        setPolled({ listings, root: totals.tree ? stripped(totals.tree) : undefined, selected: selectedNode, messages, topics, connected, warnings });
         setError(undefined);
       } catch (err) {
         if (stopped) return;
@@ -199,7 +213,7 @@ export function useTopicCapture(url: string, search: string): CaptureView {
   }, [url]);
 
   const start = useCallback(
-    async (request: MqttCaptureRequestInput) => {
+    async (request: MqttCaptureCallInput) => {
       setError(undefined);
       const started = await connect.run(({ signal }) => hostClient().call('discovery.mqtt.start', request, { signal }));
       if (!started) return;
@@ -279,6 +293,8 @@ export function useTopicCapture(url: string, search: string): CaptureView {
     ...(polled?.root ?? finishedRoot ? { root: polled?.root ?? finishedRoot } : {}),
     messages: polled?.messages ?? finished?.result.totals.messages ?? 0,
     topics: polled?.topics ?? finished?.result.totals.topics ?? 0,
+    ...(polled ? { connected: polled.connected } : {}),
+    warnings: polled?.warnings ?? finished?.result.warnings ?? [],
     ...(finished && !polled ? { finished } : {}),
     ...(selected ? { selected } : {}),
     ...(selectedPath !== undefined ? { selectedPath } : {}),

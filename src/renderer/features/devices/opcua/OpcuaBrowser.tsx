@@ -110,20 +110,39 @@ function Browser({ model, device }: { model: OpcuaBrowserModel; device: OpcuaDev
   );
 }
 
+/** A device that signs in with a user name: the host resolves its password; anonymous is the way out when it cannot. */
+function IdentityNotice({ device, settings, onChange }: { device: OpcuaDevice; settings: BrowseSettings; onChange(s: BrowseSettings): void }) {
+  if (device.auth.kind !== 'username') return null;
+  const { username, password } = device.auth;
+  return (
+    <p className="pb-fineprint" data-testid="opcua-identity">
+      {settings.anonymous ? (
+        <>Browsing anonymously, not as “{username}”. </>
+      ) : (
+        <>
+          Signs in as “{username}” (password <span className="pb-mono">{password}</span>, resolved by the host).{' '}
+        </>
+      )}
+      <button type="button" className="pb-btn pb-btn--link" onClick={() => onChange({ ...settings, anonymous: !settings.anonymous })}>
+        {settings.anonymous ? `Sign in as “${username}”` : 'Browse anonymously'}
+      </button>
+    </p>
+  );
+}
+
 export function OpcuaBrowser({ device }: { device: OpcuaDevice }) {
   const [settings, setSettings] = useState<BrowseSettings>(() => deviceSettings(device));
-  const choice = browseTarget(device, settings);
-  const targetKey = 'target' in choice ? JSON.stringify(choice.target) : '';
+  const session = browseTarget(device, settings);
+  const sessionKey = JSON.stringify(session);
   const [model, setModel] = useState<OpcuaBrowserModel>();
 
-  // One model per session target; a new endpoint or identity starts a fresh tree.
+  // One model per session; a new endpoint or identity starts a fresh tree.
   useEffect(() => {
-    if (!('target' in choice)) return setModel(undefined);
-    const m = new OpcuaBrowserModel(choice.target);
+    const m = new OpcuaBrowserModel(session);
     setModel(m);
     m.start();
     return () => m.dispose();
-  }, [targetKey]); // the key stands for the target
+  }, [sessionKey]); // the key stands for the session
 
   const change = (next: BrowseSettings): void => {
     if (sameSettings(next, settings)) return;
@@ -134,16 +153,8 @@ export function OpcuaBrowser({ device }: { device: OpcuaDevice }) {
   return (
     <div className="pb-ua" data-testid="opcua-browser">
       <BrowserHeader device={device} settings={settings} onChange={change} />
-      {'blocked' in choice ? (
-        <div className="pb-ua__notice">
-          <p>{choice.blocked}</p>
-          <button type="button" className="pb-btn pb-btn--small" onClick={() => change({ ...settings, anonymous: true })}>
-            Browse anonymously
-          </button>
-        </div>
-      ) : (
-        model && <Browser key={targetKey} model={model} device={device} />
-      )}
+      <IdentityNotice device={device} settings={settings} onChange={change} />
+      {model && <Browser key={sessionKey} model={model} device={device} />}
     </div>
   );
 }

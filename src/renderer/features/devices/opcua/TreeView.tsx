@@ -1,6 +1,7 @@
 import { memo, useCallback, useEffect, useRef, type DragEvent, type KeyboardEvent, type MouseEvent } from 'react';
 import type { OpcuaNodeAttributes } from '../../../../shared/discovery/opcua.ts';
 import { formatValue } from '../../../lib/format.ts';
+import { treeKeyAction } from '../../../lib/tree-keys.ts';
 import { useStore } from '../../../lib/use-store.ts';
 import { notify } from '../../../state/actions.ts';
 import { placeNodeDrop, setNodeDrag, type NodeDrop } from '../../canvas/dnd.ts';
@@ -167,51 +168,24 @@ export function TreeView({ model, device }: { model: OpcuaBrowserModel; device: 
     const nodeRows = rows.filter((r): r is NodeRow => r.type === 'node');
     const at = nodeRows.findIndex((r) => r.key === state.focus);
     const row = nodeRows[at];
-    const go = (i: number): void => {
-      const next = nodeRows[Math.max(0, Math.min(nodeRows.length - 1, i))];
-      if (next) model.select(next.key, e.shiftKey ? 'range' : 'only');
-    };
-    switch (e.key) {
-      case 'ArrowDown':
-        go(at + 1);
-        break;
-      case 'ArrowUp':
-        go(at < 0 ? 0 : at - 1);
-        break;
-      case 'Home':
-        go(0);
-        break;
-      case 'End':
-        go(nodeRows.length - 1);
-        break;
-      case 'ArrowRight':
-        if (row?.expandable && !row.expanded) model.toggle(row.key, true);
-        else if (row?.expanded) go(at + 1);
-        break;
-      case 'ArrowLeft':
-        if (row?.expanded) model.toggle(row.key, false);
-        else if (row && row.parentKey) model.select(row.parentKey);
-        break;
-      case ' ':
-        if (row) model.select(row.key, 'toggle');
-        break;
-      case 'Enter': {
-        if (!row) return;
-        const drop = dropFor(row);
-        if (typeof drop === 'string') notify(drop, 'error');
-        else void placeNodeDrop(drop);
-        break;
-      }
-      default:
-        return;
-    }
+    const action = treeKeyAction(e.key, nodeRows, at, (r) => r.expandable);
+    if (action) {
+      if (action.kind === 'move') model.select(nodeRows[action.index]!.key, e.shiftKey ? 'range' : 'only');
+      else if (action.kind !== 'none' && row) model.toggle(row.key, action.kind === 'open');
+    } else if (e.key === ' ') {
+      if (row) model.select(row.key, 'toggle');
+    } else if (e.key === 'Enter' && row) {
+      const drop = dropFor(row);
+      if (typeof drop === 'string') notify(drop, 'error');
+      else void placeNodeDrop(drop);
+    } else return;
     e.preventDefault();
     e.stopPropagation();
   };
 
   const firstKey = rows.find((r) => r.type === 'node')?.key;
   return (
-    <div className="pb-ua-tree" role="tree" aria-label="Address space" aria-multiselectable="true" ref={box} onKeyDown={onKeyDown} data-testid="opcua-tree">
+    <div className="pb-treebox pb-ua-tree" role="tree" aria-label="Address space" aria-multiselectable="true" ref={box} onKeyDown={onKeyDown} data-testid="opcua-tree">
       {rows.map((row) =>
         row.type === 'node' ? (
           <NodeRowView

@@ -1,19 +1,19 @@
 // The state of one OPC UA browser (one device, one security setting) and what changes it: lazy
 // browse one level per expand with "more…" (BrowseNext), the values of browsed variables, the
 // selection, GoTo, and the server certificate decision. The host keeps the session; every call
-// here names the target. A call refused for an untrusted certificate opens the trust prompt.
+// here names the target (and the device whose identity it signs in with). A call refused for an untrusted certificate opens the trust prompt.
 import {
   opcuaUntrustedCertificate,
   type OpcuaBrowseResult,
   type OpcuaGotoResult,
   type OpcuaNodeAttributes,
   type OpcuaReferencesResult,
-  type OpcuaTargetInput,
   type OpcuaUntrustedCertificate,
 } from '../../../../shared/discovery/opcua.ts';
 import { RpcError } from '../../../../shared/rpc/wire.ts';
 import { createStore, type Store } from '../../../lib/store.ts';
 import { errorText, hostClient, notify } from '../../../state/actions.ts';
+import type { BrowseSession } from './target.ts';
 import { flattenTree, keysOfChain, nodeIdOfKey, OBJECTS, PAGE_SIZE, type NodeChildren, type TreeRow } from './tree-model.ts';
 
 /** Server_NamespaceArray: the table that turns ns=<index> into a URI for imported tags. */
@@ -45,13 +45,13 @@ const INITIAL: BrowserState = { children: new Map(), expanded: new Set(), values
 
 export class OpcuaBrowserModel {
   readonly store: Store<BrowserState> = createStore(INITIAL);
-  readonly target: OpcuaTargetInput;
+  readonly session: BrowseSession;
   private readonly inflight = new Map<string, Promise<void>>();
   private disposed = false;
   private rows: { children: BrowserState['children']; expanded: BrowserState['expanded']; rows: TreeRow[] } | undefined;
 
-  constructor(target: OpcuaTargetInput) {
-    this.target = target;
+  constructor(session: BrowseSession) {
+    this.session = session;
   }
 
   get state(): BrowserState {
@@ -95,19 +95,19 @@ export class OpcuaBrowserModel {
   }
 
   browse(nodeId: string, continuation?: string): Promise<OpcuaBrowseResult> {
-    return this.guard(hostClient().call('discovery.opcua.browse', { target: this.target, nodeId, maxReferences: PAGE_SIZE, ...(continuation ? { continuation } : {}) }));
+    return this.guard(hostClient().call('discovery.opcua.browse', { ...this.session, nodeId, maxReferences: PAGE_SIZE, ...(continuation ? { continuation } : {}) }));
   }
 
   attributes(nodeIds: string[]): Promise<OpcuaNodeAttributes[]> {
-    return this.guard(hostClient().call('discovery.opcua.attributes', { target: this.target, nodeIds })).then((r) => r.nodes);
+    return this.guard(hostClient().call('discovery.opcua.attributes', { ...this.session, nodeIds })).then((r) => r.nodes);
   }
 
   references(nodeId: string): Promise<OpcuaReferencesResult> {
-    return this.guard(hostClient().call('discovery.opcua.references', { target: this.target, nodeId }));
+    return this.guard(hostClient().call('discovery.opcua.references', { ...this.session, nodeId }));
   }
 
   private goto(to: string): Promise<OpcuaGotoResult> {
-    return this.guard(hostClient().call('discovery.opcua.goto', { target: this.target, to }));
+    return this.guard(hostClient().call('discovery.opcua.goto', { ...this.session, to }));
   }
 
   // ---------- the tree ----------

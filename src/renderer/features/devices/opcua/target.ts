@@ -1,7 +1,7 @@
 // Which session the browser opens: the device file's endpoint, security and identity by default,
-// or another endpoint the engineer picked. A device that signs in with a user name has its password
-// as a ${secret:…} or ${env:…} reference the UI cannot resolve, so it browses anonymously only when
-// the engineer chooses to. Pure.
+// or another security setting the engineer picked. A device that signs in with a user name is
+// named by id: the host takes its identity from the device file and resolves the ${secret:…} or
+// ${env:…} password as for a run (the UI never sees it); the engineer may browse anonymously instead. Pure.
 import { OPCUA_SECURITY_MODES, OPCUA_SECURITY_POLICIES, type OpcuaEndpoint, type OpcuaTargetInput } from '../../../../shared/discovery/opcua.ts';
 import type { DeviceFile } from '../../../../shared/model/device.ts';
 
@@ -12,7 +12,7 @@ type Policy = (typeof OPCUA_SECURITY_POLICIES)[number];
 export interface BrowseSettings {
   readonly securityMode: Mode;
   readonly securityPolicy: Policy;
-  /** Browse without the device's user name (the only way for a device whose password is a reference). */
+  /** Browse without the device's user name (when its password cannot be resolved, or the server allows anonymous). */
   readonly anonymous: boolean;
 }
 
@@ -24,17 +24,18 @@ export const sameSettings = (a: BrowseSettings, b: BrowseSettings): boolean =>
 export const securityLabel = (s: { securityMode: string; securityPolicy: string }): string =>
   s.securityMode === 'None' ? 'None' : `${s.securityMode} · ${s.securityPolicy}`;
 
-/** The session to open, or why none can be opened without the engineer's choice. */
-export function browseTarget(device: OpcuaDevice, settings: BrowseSettings): { target: OpcuaTargetInput } | { blocked: string } {
+/** What every discovery.opcua.* call of a browser names: the target, and the device whose identity the host signs in with. */
+export interface BrowseSession {
+  readonly target: OpcuaTargetInput;
+  readonly deviceId?: string;
+}
+
+/** The session to open: anonymous, or as the device signs in (the host resolves its password). */
+export function browseTarget(device: OpcuaDevice, settings: BrowseSettings): BrowseSession {
   const { securityMode, securityPolicy } = settings;
-  if (device.auth.kind === 'username' && !settings.anonymous) {
-    return {
-      blocked:
-        `This device signs in as "${device.auth.username}" with the password ${device.auth.password}, which the workbench ` +
-        'cannot read for browsing. Browse anonymously (if the server allows it), or use "plantbench discover opcua --user".',
-    };
-  }
-  return { target: { endpointUrl: device.endpoint, securityMode, securityPolicy, auth: { kind: 'anonymous' } } };
+  const target = { endpointUrl: device.endpoint, securityMode, securityPolicy };
+  if (device.auth.kind === 'username' && !settings.anonymous) return { target, deviceId: device.id };
+  return { target: { ...target, auth: { kind: 'anonymous' } } };
 }
 
 /** The settings to browse with on an endpoint the server offers; undefined when Plantbench does not speak its mode or policy. */
