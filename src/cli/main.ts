@@ -16,13 +16,40 @@ Commands:
       --pipeline ID             Run only this pipeline (repeatable).
       --secrets FILE            Secrets file (YAML NAME: value, chmod 600).
       --duration MS             Stop by itself after MS milliseconds.
-      --simulate                Start the project's simulators and run against them.
+      --mode MODE               simulated, live-read-only (the default: device writes run dry,
+                                "would write X to Y") or live-armed (same as --arm).
+      --simulate                Start the project's simulators and run against them (--mode simulated).
+      --arm                     Live armed: lists the device tags that can be written and their
+                                interlocks, and asks you to type "arm". Writes go out while armed.
+      --arm-minutes N           Disarm by itself after N minutes (default 15, at most 480).
+      --yes-i-know              Arm without asking (scripted gateways). Without a terminal and
+                                without this flag, --arm refuses.
+                                Kill switch: type d and Enter, or kill -USR1 <pid>: disarms at once.
+      --mqtt-sandbox PREFIX     MQTT sinks publish under PREFIX/ instead of the real UNS.
+  audit <project>               The audit log: every device write and would-be write, newest first.
+      --since WHEN              Only entries since 30m, 1h, 2d ago, or since a date (2024-05-01T08:00).
+      --device ID               Only writes to this device.
+      --result R                Only written, dry-run, refused or failed.
+      --limit N                 At most N entries (default 100; all with --json or --csv).
+      --csv                     CSV (RFC 4180), oldest first.
   simulate <project|profile.yaml...>
                                 Start simulated devices (Modbus, OPC UA, MQTT) and print their endpoints.
   trust <project> [thumbprint]  List OPC UA server certificates seen (rejected and trusted), or trust one
                                 by its thumbprint (at least 8 hex characters). Unknown certificates are never
                                 accepted automatically.
       --list                    List only.
+  record <project>              Record what the sources read into the workspace DB (read-only, never writes).
+      --tags LIST               device/tag,… to record (default: what the pipelines read).
+      --pipeline ID             What this pipeline's sources read (repeatable).
+      --duration TIME           Stop after 30s, 5m, … (a cap, with a fill level).
+      --max-size SIZE           Stop at 50MB, 64kB, … in the database (default 256 MB).
+      --name TEXT, --simulate, --secrets FILE
+                                ("plantbench record --help" for more).
+  recordings <project> [list|show|export|trim|delete|to-simulator|to-test] [ID]
+                                Recordings: list, CSV export, trim, delete, replay as a simulated device,
+                                turn into a pipeline test ("plantbench recordings --help").
+  compare <project> --recording ID --pipeline P [--revision-a N] [--revision-b M]
+                                Run two revisions of a pipeline on a recording and show the samples that differ.
   discover <area> <target>      Find devices and what they hold: scan, opcua, modbus, mqtt
                                 ("plantbench discover --help" for more).
   serve [project]               The workbench in a browser: prints a URL with an access token (loopback only).
@@ -42,6 +69,10 @@ Options for every command:
 async function main(argv: string[]): Promise<number> {
   // discover has per-area options; it parses its own arguments.
   if (argv[0] === 'discover') return (await import('./commands/discover.ts')).discover(argv.slice(1));
+  // Recording commands parse their own arguments too (docs/recording.md).
+  if (argv[0] === 'record') return (await import('./commands/record.ts')).record(argv.slice(1));
+  if (argv[0] === 'recordings') return (await import('./commands/recordings.ts')).recordings(argv.slice(1));
+  if (argv[0] === 'compare') return (await import('./commands/compare.ts')).compare(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -60,6 +91,16 @@ async function main(argv: string[]): Promise<number> {
       'tls-key': { type: 'string' },
       simulate: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
+      mode: { type: 'string' },
+      arm: { type: 'boolean', default: false },
+      'arm-minutes': { type: 'string' },
+      'yes-i-know': { type: 'boolean', default: false },
+      'mqtt-sandbox': { type: 'string' },
+      since: { type: 'string' },
+      device: { type: 'string' },
+      result: { type: 'string' },
+      limit: { type: 'string' },
+      csv: { type: 'boolean', default: false },
     },
   });
   const [command, ...targets] = positionals;
@@ -79,13 +120,27 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/validate.ts')).validate(targets, { json: values.json, checkSecrets: values['check-secrets'], secrets: values.secrets });
     case 'test':
       return (await import('./commands/test.ts')).test(targets, { json: values.json, filter: values.filter });
-    case 'run':
-      return (await import('./commands/run.ts')).run(targets[0], {
+    case 'run': {
+      const { run, runModeOf } = await import('./commands/run.ts');
+      const mode = runModeOf({ mode: values.mode, simulate: values.simulate, arm: values.arm, armMinutes: values['arm-minutes'], yesIKnow: values['yes-i-know'] });
+      return run(targets[0], {
         json: values.json,
         pipelines: values.pipeline,
         secrets: values.secrets,
         durationMs: number('duration', values.duration),
-        simulate: values.simulate,
+        ...mode,
+        yesIKnow: values['yes-i-know'],
+        mqttSandbox: values['mqtt-sandbox'],
+      });
+    }
+    case 'audit':
+      return (await import('./commands/audit.ts')).audit(targets[0], {
+        json: values.json,
+        csv: values.csv,
+        since: values.since,
+        device: values.device,
+        result: values.result,
+        limit: number('limit', values.limit),
       });
     case 'simulate':
       return (await import('./commands/simulate.ts')).simulate(targets, { json: values.json, durationMs: number('duration', values.duration) });

@@ -5,6 +5,11 @@ export interface ConnectorEnv {
   /** The project's `.plantbench` folder: PKI, trust decisions, caches. */
   readonly dataDir: string;
   readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * MQTT sinks publish under this topic prefix instead of the real UNS (a live read-only run that
+   * asks for a sandbox); Sparkplug sinks put it before their group id. Unset: as configured.
+   */
+  readonly mqttSandbox?: string;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { NodeSpec } from '../shared/nodes/spec.ts';
 import type { DeviceFile } from '../shared/model/device.ts';
 import type { Batch, Sample } from '../shared/sample.ts';
 import type { Clock, Disposable } from './clock.ts';
+import type { DeviceWriteGate } from './device-writes.ts';
 
 export type StatusValue = string | number | boolean;
 
@@ -15,6 +16,8 @@ export interface NodeContext {
   readonly project: { readonly uns: UnsHierarchy; readonly topicTemplate?: string };
   /** Devices with secrets resolved; only nodes bound to a device use this. */
   device(id: string): DeviceFile | undefined;
+  /** Every write to a device goes through this gate (mode, arming, interlocks, audit). */
+  readonly writes: DeviceWriteGate;
   /**
    * Sends a batch on an output port. For a source, a batch is refused (and counted as dropped)
    * when a downstream queue with the block policy is full: check canEmit() to pace instead.

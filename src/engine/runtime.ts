@@ -4,6 +4,7 @@ import type { QueueConfig, UnsHierarchy } from '../shared/model/project.ts';
 import { ERROR_PORT, NODE_SPEC_BY_TYPE, type NodeCategory } from '../shared/nodes/index.ts';
 import type { Batch, Sample } from '../shared/sample.ts';
 import type { Clock, Disposable } from './clock.ts';
+import { NO_DEVICE_WRITES, type DeviceWriteGate } from './device-writes.ts';
 import { analyzeGraph } from '../shared/graph.ts';
 import type { NodeContext, NodeEvaluator, NodeKindRegistry, StatusValue } from './node-kind.ts';
 
@@ -23,6 +24,8 @@ export interface RunOptions {
   readonly project: { readonly uns: UnsHierarchy; readonly topicTemplate?: string; readonly queue?: Partial<QueueConfig> };
   /** Devices with secrets resolved. */
   readonly devices?: (id: string) => DeviceFile | undefined;
+  /** The gate device writes go through; without one every write is refused (NO_DEVICE_WRITES). */
+  readonly writes?: DeviceWriteGate;
   readonly log?: (entry: LogEntry) => void;
   /**
    * auto: work is drained as soon as it arrives (real runs).
@@ -489,6 +492,7 @@ export class PipelineRun {
       clock,
       project,
       device: (id) => this.options.devices?.(id),
+      writes: this.options.writes ?? NO_DEVICE_WRITES,
       emit: (port, batch) => this.emit(node, port, batch),
       canEmit: () => node.hasRoom(),
       fail: (sample, message) => this.nodeFailed(node, sample, message),

@@ -1,4 +1,5 @@
 import { RealClock, type Clock } from '../engine/clock.ts';
+import type { DeviceWriteGate } from '../engine/device-writes.ts';
 import type { NodeKindRegistry } from '../engine/node-kind.ts';
 import { PipelineRun, type LogEntry, type NodeStats } from '../engine/runtime.ts';
 import type { DeviceFile } from '../shared/model/device.ts';
@@ -17,6 +18,8 @@ export interface ProjectRunOptions {
   readonly clock?: Clock;
   /** Devices that run against simulators: used as given, their secrets are not needed. */
   readonly simulated?: ReadonlyMap<string, DeviceFile>;
+  /** The gate device writes go through; without one, every write is refused. */
+  readonly writes?: DeviceWriteGate;
 }
 
 /**
@@ -67,6 +70,7 @@ export class ProjectRunner {
           clock,
           project: { uns: project.uns, topicTemplate: project.defaults?.topicTemplate, queue: project.defaults?.queue },
           devices: (id) => devices.get(id),
+          writes: options.writes,
           log: options.log,
         }),
     );

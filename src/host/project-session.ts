@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createConnectors, type Connector } from '../connectors/index.ts';
 import { ENGINE_KINDS, kindRegistry } from '../engine/nodes/index.ts';
+import type { DeviceWriteGate } from '../engine/device-writes.ts';
 import type { LogEntry } from '../engine/runtime.ts';
 import type { DeviceFile } from '../shared/model/device.ts';
 import type { Problem } from '../shared/problem.ts';
@@ -19,6 +20,12 @@ export interface SessionOptions {
   readonly log: (entry: LogEntry) => void;
   /** Called with the prepared runner just before it starts (live-view taps see the first sample). */
   readonly beforeStart?: (runner: ProjectRunner, loaded: LoadedProject) => void;
+  /** The gate device writes go through (src/host/safety); without one, every write is refused. */
+  readonly writes?: (loaded: LoadedProject) => DeviceWriteGate;
+  /** MQTT sinks publish under this topic prefix instead of the real UNS. */
+  readonly mqttSandbox?: string;
+  /** Replaces the loaded project before anything starts (a recording runs only the pipelines' sources). */
+  readonly adjust?: (loaded: LoadedProject) => LoadedProject;
 }
 
 /** A running project: its simulators (when simulated), connectors and pipelines. */
@@ -35,8 +42,9 @@ export interface ProjectSession {
  * Returns located problems instead when it cannot start; nothing is left running then.
  */
 export async function startProjectSession(root: string, options: SessionOptions): Promise<{ session?: ProjectSession; problems: Problem[] }> {
-  const loaded = loadProject(root);
-  if (loaded.problems.length) return { problems: loaded.problems };
+  const found = loadProject(root);
+  if (found.problems.length) return { problems: found.problems };
+  const loaded = options.adjust ? options.adjust(found) : found;
   const event = (level: LogEntry['level'], message: string, fields?: Record<string, unknown>): void =>
     options.log({ ts: Date.now(), level, pipeline: 'plantbench', message, fields });
 
@@ -61,6 +69,7 @@ export async function startProjectSession(root: string, options: SessionOptions)
   const connectors: Connector = createConnectors({
     dataDir: join(loaded.root, '.plantbench'),
     log: (level, message, fields) => event(level, message, fields),
+    ...(options.mqttSandbox ? { mqttSandbox: options.mqttSandbox } : {}),
   });
   const { runner, problems } = ProjectRunner.prepare(loaded, {
     pipelines: options.pipelines,
@@ -68,6 +77,7 @@ export async function startProjectSession(root: string, options: SessionOptions)
     secrets: options.secrets,
     log: options.log,
     simulated,
+    writes: options.writes?.(loaded),
   });
   if (!runner) {
     await connectors.dispose();

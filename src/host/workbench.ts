@@ -7,10 +7,14 @@ import { METHODS, type Events, type Methods } from '../shared/rpc/contract.ts';
 import type { SecretLookup } from '../shared/secret-refs.ts';
 import { DiscoveryCache } from '../store/discovery-cache.ts';
 import { listSecretRefs, loadProject } from '../store/project.ts';
+import { AuditStore } from '../store/audit.ts';
+import { RecordingStore } from '../store/recordings.ts';
 import { RevisionStore } from '../store/revisions.ts';
 import { createRpcHost, type Handlers, type RpcHost } from './rpc/server.ts';
+import { createAuditHandlers } from './services/audit.ts';
 import { createDiscoveryHandlers } from './services/discovery.ts';
 import { createProjectService } from './services/project.ts';
+import { createRecordingService } from './services/recording.ts';
 import { createRunService } from './services/run.ts';
 import type { RunStatus } from '../shared/rpc/methods/run.ts';
 import { createWorkspaceHandlers, openWorkspace } from './services/workspace.ts';
@@ -66,10 +70,16 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
   const log = (level: LogEntry['level'], message: string): void => options.log?.(message, level);
   const workspace = openWorkspace(projectRoot, (m) => log('warn', m));
   let revisions = new RevisionStore(workspace.db);
+  let audit = new AuditStore(workspace.db);
+  let recordings = new RecordingStore(workspace.db);
 
   // Late-bound: the services emit through the host that is built from their handlers.
   let rpc: RpcHost<Events> | undefined;
-  const emit = <K extends keyof Events & string>(event: K, payload: PayloadOf<Events, K>): void => rpc?.emit(event, payload);
+  const emit = <K extends keyof Events & string>(event: K, payload: PayloadOf<Events, K>): void => {
+    // A recording ends with the run it records.
+    if (event === 'run.state') recording.onRunState((payload as RunStatus).state);
+    rpc?.emit(event, payload);
+  };
 
   const project = createProjectService({
     projectRoot,
@@ -79,12 +89,30 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
     emit: (payload) => emit('project.changed', payload),
     log: (m) => log('warn', m),
   });
-  const run = createRunService({ projectRoot, secrets: () => secretLookup(projectRoot, options.secrets), emit, log: (level, m) => log(level, m) });
+  const run = createRunService({
+    projectRoot,
+    secrets: () => secretLookup(projectRoot, options.secrets),
+    emit,
+    log: (level, m) => log(level, m),
+    // The sink follows the database in use (a repair replaces it).
+    audit: () => ({ sink: { add: (entry) => audit.add(entry) }, ...(workspace.status().state === 'ok' ? {} : { problem: workspace.status().message ?? 'the workspace database cannot be used' }) }),
+  });
 
-  const discoveryContext = () => ({ projectRoot, dataDir: join(projectRoot, '.plantbench'), cache: new DiscoveryCache(workspace.db) });
+  const recording = createRecordingService({
+    projectRoot,
+    recordings: () => recordings,
+    revisions: () => revisions,
+    run: () => run.current(),
+    emit: (payload) => emit('recording.status', payload),
+    log: (m) => log('warn', m),
+  });
+
+  const discoveryContext = () => ({ projectRoot, dataDir: join(projectRoot, '.plantbench'), cache: new DiscoveryCache(workspace.db), secrets: () => secretLookup(projectRoot, options.secrets) });
   let discovery = createDiscoveryHandlers(discoveryContext());
   workspace.onReplaced((db) => {
     revisions = new RevisionStore(db);
+    audit = new AuditStore(db);
+    recordings = new RecordingStore(db);
     void discovery.dispose();
     discovery = createDiscoveryHandlers(discoveryContext());
     emit('workspace.status', workspace.status());
@@ -99,6 +127,8 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
     ...project.handlers,
     ...run.handlers,
     ...createWorkspaceHandlers(workspace),
+    ...createAuditHandlers(() => audit),
+    ...recording.handlers,
     ...discoveryHandlers,
   };
   rpc = createRpcHost<Methods, Events>(METHODS, handlers, { log: (m) => log('error', m) });
@@ -109,6 +139,7 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
     startRun: (request) => run.start({ pipelines: request.pipelines ?? [], mode: request.mode ?? 'simulated' }),
     async close() {
       project.dispose();
+      recording.dispose();
       await run.dispose();
       await discovery.dispose();
       workspace.close();

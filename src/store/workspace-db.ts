@@ -47,6 +47,81 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX discovery_cache_age ON discovery_cache (taken_at);
     `,
   },
+  {
+    version: 3,
+    name: 'audit log: every device write and would-be write',
+    up: `
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        mode TEXT NOT NULL,
+        pipeline TEXT NOT NULL,
+        node TEXT NOT NULL,
+        device TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        old_value TEXT,
+        new_value TEXT NOT NULL,
+        read_back TEXT,
+        result TEXT NOT NULL,
+        status TEXT NOT NULL,
+        user TEXT NOT NULL,
+        host TEXT NOT NULL
+      );
+      CREATE INDEX audit_at ON audit (at);
+      CREATE INDEX audit_device ON audit (device, id);
+    `,
+  },
+  {
+    version: 4,
+    name: 'recordings of live samples (src/store/recordings.ts)',
+    up: `
+      CREATE TABLE recording (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        mode TEXT NOT NULL,
+        pipelines TEXT NOT NULL,
+        project_hash TEXT,
+        project_revision INTEGER,
+        max_bytes INTEGER,
+        max_duration_ms INTEGER,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        samples INTEGER NOT NULL DEFAULT 0,
+        first_ts REAL,
+        last_ts REAL,
+        stop_reason TEXT,
+        message TEXT
+      );
+      CREATE TABLE recording_tag (
+        recording_id INTEGER NOT NULL REFERENCES recording (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        device TEXT,
+        tag TEXT,
+        protocol TEXT,
+        address TEXT,
+        source TEXT,
+        data_type TEXT,
+        meta TEXT,
+        samples INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (recording_id, idx)
+      );
+      CREATE TABLE recording_sample (
+        recording_id INTEGER NOT NULL,
+        tag INTEGER NOT NULL,
+        ts REAL NOT NULL,
+        server_ts REAL,
+        value,
+        kind INTEGER,
+        quality INTEGER NOT NULL,
+        status_code INTEGER,
+        status_text TEXT
+      );
+      CREATE INDEX recording_sample_time ON recording_sample (recording_id, ts);
+    `,
+  },
 ];
 
 export class WorkspaceDbError extends Error {

@@ -2,6 +2,7 @@
 // id, what tapped ports emit, the run's and the connector's log, and stats per node.
 import { RealClock } from '../../src/engine/clock.ts';
 import { ENGINE_KINDS, kindRegistry } from '../../src/engine/nodes/index.ts';
+import { UNGUARDED_WRITES, type DeviceWriteGate } from '../../src/engine/device-writes.ts';
 import type { StatusValue } from '../../src/engine/node-kind.ts';
 import { PipelineRun, type NodeStats } from '../../src/engine/runtime.ts';
 import type { Connector, ConnectorEnv } from '../../src/connectors/connector.ts';
@@ -34,6 +35,8 @@ export interface LiveRunOptions {
   disposeConnector?: boolean;
   /** Runs once after stop() has stopped the run (and disposed the connector). */
   onStop?: () => void;
+  /** The device-write gate; connector tests write straight through to their simulators unless given. */
+  writes?: DeviceWriteGate;
 }
 
 /**
@@ -56,6 +59,7 @@ export async function startLiveRun<C extends Connector>(
     clock: new RealClock(),
     project: TEST_PROJECT,
     devices: (id) => byId.get(id),
+    writes: options.writes ?? UNGUARDED_WRITES,
     log: (e) => logs.push({ level: e.level, message: `${e.node ?? ''}: ${e.message}` }),
   });
   const out: Record<string, Sample[]> = {};

@@ -1,11 +1,24 @@
-// The modbus-source and modbus-sink node kinds, over the shared pollers and connections.
+// The modbus-source and modbus-sink node kinds, over the shared pollers and connections. The sink
+// writes through the run's device-write gate (mode, arming, interlocks, audit).
 import type { Clock } from '../../engine/clock.ts';
 import { defineKind, type NodeContext, type NodeKind } from '../../engine/node-kind.ts';
-import { describeRange, encodeRegisters, maxWriteCount, modbusAddress, removeScale } from '../../shared/codec/modbus.ts';
+import {
+  applyScale,
+  decodeRegisters,
+  describeRange,
+  encodeRegisters,
+  isBitArea,
+  maxWriteCount,
+  modbusAddress,
+  registerCount,
+  removeScale,
+} from '../../shared/codec/modbus.ts';
+import type { DeviceReadResult } from '../../engine/device-writes.ts';
 import type { ModbusTag } from '../../shared/model/device.ts';
 import { modbusSinkNode } from '../../shared/nodes/modbus-sink.ts';
 import { modbusSourceNode } from '../../shared/nodes/modbus-source.ts';
-import type { Sample } from '../../shared/sample.ts';
+import type { Sample, Value } from '../../shared/sample.ts';
+import { sinkWriter } from '../sink-writes.ts';
 import type { ModbusSession, RequestOptions } from './connection.ts';
 import { errorText, ModbusRequestError } from './errors.ts';
 import type { DevicePoller } from './poller.ts';
@@ -58,54 +71,84 @@ interface SinkTarget {
   readonly session: ModbusSession;
 }
 
+/** The request that writes `value` to the tag, or why it cannot be written. */
+function writeJob(t: SinkTarget, value: Value): { job: () => Promise<void> } | { refused: string } {
+  const { device, tag, offset, options, session } = t;
+  if (tag.area === 'input' || tag.area === 'discrete-input') {
+    return { refused: `${describeRange(tag.area, offset)} is read-only; only coils and holding registers can be written` };
+  }
+  try {
+    if (tag.area === 'coil') {
+      const [bit] = encodeRegisters(value, { type: 'bool' });
+      return { job: () => session.writeCoils(device.unitId, offset, [bit === 1], options) };
+    }
+    if (tag.type === 'bit') {
+      const [reg] = encodeRegisters(value, tag);
+      return { job: () => session.writeRegisterBit(device.unitId, offset, tag.bit!, reg !== 0, options) };
+    }
+    const registers = encodeRegisters(removeScale(value, tag.scale, tag.type), tag);
+    if (registers.length > maxWriteCount('holding')) {
+      return { refused: `${registers.length} registers are more than one write request takes (${maxWriteCount('holding')})` };
+    }
+    return { job: () => session.writeRegisters(device.unitId, offset, registers, options) };
+  } catch (err) {
+    return { refused: errorText(err) };
+  }
+}
+
+/** Reads the tag's value as a source would (old value and read-back of a write). */
+async function readTag(t: SinkTarget): Promise<DeviceReadResult> {
+  const { device, tag, offset, options, session } = t;
+  try {
+    if (isBitArea(tag.area)) {
+      const [bit] = await session.readBits(device.unitId, tag.area as 'coil' | 'discrete-input', offset, 1, options);
+      return { ok: true, value: Boolean(bit) };
+    }
+    const registers = await session.readRegisters(device.unitId, tag.area as 'holding' | 'input', offset, registerCount(tag), options);
+    return { ok: true, value: applyScale(decodeRegisters(registers, tag), tag.scale) };
+  } catch (err) {
+    return { ok: false, status: requestText(t, err, 'reading') };
+  }
+}
+
+const requestText = (t: SinkTarget, err: unknown, doing: string): string =>
+  err instanceof ModbusRequestError
+    ? `${err.status.text} (${doing} ${describeRange(t.tag.area, t.offset)} of unit ${t.device.unitId} at ${t.session.endpoint})`
+    : `${errorText(err)} (${doing} ${describeRange(t.tag.area, t.offset)} of unit ${t.device.unitId} at ${t.session.endpoint})`;
+
 export function createSinkKind(runtime: ModbusRuntime) {
   return defineKind(modbusSinkNode, (config, ctx) => {
     let target: SinkTarget | undefined;
-    let writes = 0;
-    let writeErrors = 0;
-    let lastError: string | undefined;
+    const writer = sinkWriter(ctx, config.device, config.tag);
     const report = (): void => {
       if (!target) return;
-      ctx.report({ connection: target.session.state, queueDepth: target.session.queueDepth, writes, writeErrors, lastError });
-    };
-    const fail = (sample: Sample, message: string): void => {
-      writeErrors++;
-      lastError = message;
-      ctx.fail(sample, message);
+      ctx.report({
+        connection: target.session.state,
+        queueDepth: target.session.queueDepth,
+        writes: writer.written,
+        writeErrors: writer.errors,
+        lastError: writer.lastError,
+        ...writer.status(),
+      });
     };
 
     async function write(t: SinkTarget, sample: Sample): Promise<void> {
-      const { device, tag, offset, options, session } = t;
-      const name = `${device.id}/${tag.name}`;
-      if (tag.area === 'input' || tag.area === 'discrete-input') {
-        return fail(sample, `${name}: ${describeRange(tag.area, offset)} is read-only; only coils and holding registers can be written`);
-      }
-      if (sample.quality === 'bad') return fail(sample, `${name}: not written, the sample's quality is bad`);
-      let job: () => Promise<void>;
-      try {
-        if (tag.area === 'coil') {
-          const [bit] = encodeRegisters(sample.value, { type: 'bool' });
-          job = () => session.writeCoils(device.unitId, offset, [bit === 1], options);
-        } else if (tag.type === 'bit') {
-          const [reg] = encodeRegisters(sample.value, tag);
-          job = () => session.writeRegisterBit(device.unitId, offset, tag.bit!, reg !== 0, options);
-        } else {
-          const registers = encodeRegisters(removeScale(sample.value, tag.scale, tag.type), tag);
-          if (registers.length > maxWriteCount('holding')) {
-            return fail(sample, `${name}: ${registers.length} registers are more than one write request takes (${maxWriteCount('holding')})`);
+      const name = `${t.device.id}/${t.tag.name}`;
+      if (sample.quality === 'bad') return writer.fail(sample, `${name}: not written, the sample's quality is bad`);
+      const prepared = writeJob(t, sample.value);
+      await writer.write(sample, sample.value, {
+        check: async () => ('refused' in prepared ? { ok: false, status: prepared.refused } : { ok: true, status: 'ok' }),
+        read: () => readTag(t),
+        write: async () => {
+          if ('refused' in prepared) return { ok: false, status: prepared.refused };
+          try {
+            await prepared.job();
+            return { ok: true, status: 'ok' };
+          } catch (err) {
+            return { ok: false, status: requestText(t, err, 'writing') };
           }
-          job = () => session.writeRegisters(device.unitId, offset, registers, options);
-        }
-      } catch (err) {
-        return fail(sample, `${name}: ${errorText(err)}`);
-      }
-      try {
-        await job();
-        writes++;
-      } catch (err) {
-        const text = err instanceof ModbusRequestError ? err.status.text : errorText(err);
-        fail(sample, `${name}: ${text} (writing ${describeRange(tag.area, offset)} of unit ${device.unitId} at ${session.endpoint})`);
-      }
+        },
+      });
     }
 
     return {
@@ -125,7 +168,7 @@ export function createSinkKind(runtime: ModbusRuntime) {
       async process(batch) {
         const t = target;
         for (const sample of batch) {
-          if (!t) ctx.fail(sample, `modbus-sink did not start`);
+          if (!t) writer.fail(sample, `modbus-sink did not start`);
           else await write(t, sample);
         }
         report();

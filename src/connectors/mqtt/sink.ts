@@ -2,7 +2,8 @@
 // edge node. QoS 1/2 messages are pipelined: a batch is done once handed to the client, while at
 // most MAX_IN_FLIGHT messages wait for their acknowledgement; beyond that the sink takes no more
 // input until the broker catches up, so back-pressure reaches the sources. A message the broker
-// does not confirm goes to the error port; stop() waits for every acknowledgement.
+// does not confirm goes to the error port; stop() waits for every acknowledgement. A run with an MQTT
+// sandbox (ConnectorEnv.mqttSandbox) publishes every topic under that prefix instead.
 import type { IClientPublishOptions } from 'mqtt';
 import { defineKind, type NodeContext } from '../../engine/node-kind.ts';
 import { mqttSinkNode } from '../../shared/nodes/mqtt-sink.ts';
@@ -45,6 +46,9 @@ export function mqttSinkKind(resources: MqttResources) {
     const payload = config.payload;
     const sparkplug = payload.format === 'sparkplug' ? payload : undefined;
     const template = compileTopicTemplate(config.topic, ctx.project.uns);
+    // A sandboxed run publishes beside the real UNS, never into it.
+    const sandbox = resources.env.mqttSandbox;
+    const groupId = sparkplug && sandbox ? `${sandbox.replace(/\//g, '-')}-${sparkplug.groupId}` : sparkplug?.groupId;
     const encode = payload.format === 'value' ? (s: Sample) => encodeValue(s.value) : encodeJson;
     const v4Options: IClientPublishOptions = { qos: config.qos, retain: config.retain };
     const props = config.properties;
@@ -134,7 +138,7 @@ export function mqttSinkKind(resources: MqttResources) {
     }
 
     function publishPlain(conn: MqttConnection, batch: Batch): void | Promise<void> {
-      const topicOf = template.topic!;
+      const topicOf = sandbox ? (s: Sample) => `${sandbox}/${template.topic!(s)}` : template.topic!;
       const opts = conn.protocolVersion === 5 ? v5Options : v4Options;
       const ob: OpenBatch = { batch, settled: new Uint8Array(batch.length), outstanding: 0, closed: false };
       let lastTopic = '';
@@ -186,7 +190,7 @@ export function mqttSinkKind(resources: MqttResources) {
       async start() {
         const device = MqttResources.mqttDevice(deviceId, ctx.device(deviceId));
         if (sparkplug) {
-          edge = await resources.edgeNode(deviceId, device, sparkplug.groupId, sparkplug.edgeNodeId);
+          edge = await resources.edgeNode(deviceId, device, groupId!, sparkplug.edgeNodeId);
           edge.node.attach(sparkplug.deviceId);
           connection = edge.node.connection;
         } else {
@@ -194,6 +198,7 @@ export function mqttSinkKind(resources: MqttResources) {
         }
         disposables.push(connection.onStatus(onStatus));
         if (template.problem && !sparkplug) throw new Error(template.problem);
+        if (sandbox) ctx.report({ sandbox: sparkplug ? `group ${groupId}` : `${sandbox}/…` });
       },
 
       process(batch) {

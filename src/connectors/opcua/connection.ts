@@ -34,7 +34,7 @@ import { routeStackLog } from './stack-log.ts';
 import { SubscriptionManager } from './subscription.ts';
 import type { ConnectionState, ConnectionStatus, Disposable, OpcuaConnection, OpcuaDevice, TagSubscription, WriteResult } from './types.ts';
 import { TagSampler } from './values.ts';
-import { coerceValue, readWriteTarget, writeVariant, type WriteTarget } from './write.ts';
+import { CoercionError, coerceValue, readWriteTarget, writeVariant, type WriteTarget } from './write.ts';
 
 export const RETRY_MIN_MS = 250;
 export const RETRY_MAX_MS = 10_000;
@@ -173,11 +173,46 @@ export class DeviceConnection implements ClosableConnection {
     return out;
   }
 
+  async check(tag: OpcuaTag, value: Value): Promise<WriteResult> {
+    const found = await this.writeTarget(tag);
+    if ('status' in found) return { ok: false, status: found.status };
+    if (found.target.notWritable) {
+      // Asked again next time: the server may grant write access later.
+      this.writeTargets.delete(found.nodeId.toString());
+      return { ok: false, status: found.target.notWritable };
+    }
+    try {
+      coerceValue(value, found.target);
+    } catch (err) {
+      if (err instanceof CoercionError) return { ok: false, status: err.message };
+      throw err;
+    }
+    return { ok: true };
+  }
+
   async write(tag: OpcuaTag, value: Value): Promise<WriteResult> {
+    const found = await this.writeTarget(tag);
+    if ('status' in found) return { ok: false, status: found.status };
+    const { session, nodeId, target } = found;
+    const variant = coerceValue(value, target);
+    let status: StatusCode;
+    try {
+      status = await writeVariant(session, nodeId, variant);
+    } catch (err) {
+      return { ok: false, status: serviceError(err) };
+    }
+    if (status.isGood()) return { ok: true };
+    // The variable may have changed type on the server: read it again next time.
+    if (status.name.startsWith('BadTypeMismatch')) this.writeTargets.delete(nodeId.toString());
+    return { ok: false, status: status.name };
+  }
+
+  /** The variable's type and access, read once per node id and kept. Throws when not connected. */
+  private async writeTarget(tag: OpcuaTag): Promise<{ session: ClientSession; nodeId: NodeId; target: WriteTarget } | { status: string }> {
     const session = this.session;
     if (!session) throw new Error(`not connected (${this.lastError ?? this.state})`);
     const nodeId = this.nodeIdOf(tag);
-    if (!('namespace' in nodeId)) return { ok: false, status: nodeId.text };
+    if (!('namespace' in nodeId)) return { status: nodeId.text };
     const key = nodeId.toString();
     let target = this.writeTargets.get(key);
     if (!target) {
@@ -189,23 +224,13 @@ export class DeviceConnection implements ClosableConnection {
     try {
       resolved = await target;
     } catch (err) {
-      return { ok: false, status: serviceError(err) };
+      return { status: serviceError(err) };
     }
     if (!('type' in resolved)) {
       this.writeTargets.delete(key);
-      return { ok: false, status: resolved.name };
+      return { status: resolved.name };
     }
-    const variant = coerceValue(value, resolved);
-    let status: StatusCode;
-    try {
-      status = await writeVariant(session, nodeId, variant);
-    } catch (err) {
-      return { ok: false, status: serviceError(err) };
-    }
-    if (status.isGood()) return { ok: true };
-    // The variable may have changed type on the server: read it again next time.
-    if (status.name.startsWith('BadTypeMismatch')) this.writeTargets.delete(key);
-    return { ok: false, status: status.name };
+    return { session, nodeId, target: resolved };
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,13 @@
-// opcua-sink: writes each sample's value to the tag's variable, coerced to its DataType.
-// A sample the server refuses goes to the error port as "<device>/<tag>: <status name>".
+// opcua-sink: writes each sample's value to the tag's variable, coerced to its DataType, through the
+// run's device-write gate (mode, arming, interlocks, audit). A sample the gate refuses or the server
+// refuses goes to the error port as "<device>/<tag>: <status>"; a dry run only shows in the status.
 import { defineKind } from '../../engine/node-kind.ts';
 import type { OpcuaTag } from '../../shared/model/device.ts';
 import { opcuaSinkNode } from '../../shared/nodes/opcua-sink.ts';
 import type { ConnectionPool, Lease } from './pool.ts';
 import { deviceAndTags, reportedState } from './source.ts';
-import type { ConnectionStatus, Disposable, OpcuaDevice } from './types.ts';
+import type { ConnectionStatus, Disposable, OpcuaDevice, WriteResult } from './types.ts';
+import { sinkWriter } from '../sink-writes.ts';
 
 /** How long a first batch waits for the first connection attempt before failing its samples. */
 const FIRST_ATTEMPT_WAIT_MS = 5000;
@@ -16,10 +18,10 @@ export function opcuaSinkKind(pool: ConnectionPool) {
     let watch: Disposable | undefined;
     let device: OpcuaDevice | undefined;
     let tag: OpcuaTag | undefined;
-    let written = 0;
+    const writer = sinkWriter(ctx, config.device, config.tag);
 
     const report = (status: ConnectionStatus): void =>
-      ctx.report({ connection: reportedState(status), lastError: status.lastError, written });
+      ctx.report({ connection: reportedState(status), lastError: status.lastError, written: writer.written, ...writer.status() });
 
     return {
       async start() {
@@ -44,24 +46,26 @@ export function opcuaSinkKind(pool: ConnectionPool) {
             });
           });
         }
+        const t = tag;
         for (const sample of batch) {
           // A value the source marked bad is never sent to a machine.
           if (sample.quality === 'bad') {
-            ctx.fail(sample, `${where}: not written: the sample's quality is bad`);
+            writer.fail(sample, `${where}: not written: the sample's quality is bad`);
             continue;
           }
           const status = connection.status;
           if (status.state !== 'connected') {
-            ctx.fail(sample, `${where}: not connected (${status.lastError ?? status.state})`);
+            writer.fail(sample, `${where}: not connected (${status.lastError ?? status.state})`);
             continue;
           }
-          try {
-            const result = await connection.write(tag, sample.value);
-            if (result.ok) written++;
-            else ctx.fail(sample, `${where}: ${result.status}`);
-          } catch (err) {
-            ctx.fail(sample, `${where}: ${(err as Error).message}`);
-          }
+          await writer.write(sample, sample.value, {
+            check: () => connection.check(t, sample.value).then(statusOf),
+            read: async () => {
+              const [read] = await connection.read([t]);
+              return read && read.quality !== 'bad' ? { ok: true, value: read.value } : { ok: false, status: read?.status?.text ?? 'no value' };
+            },
+            write: () => connection.write(t, sample.value).then(statusOf),
+          });
         }
         report(connection.status);
       },
@@ -72,3 +76,5 @@ export function opcuaSinkKind(pool: ConnectionPool) {
     };
   });
 }
+
+const statusOf = (result: WriteResult): { ok: boolean; status: string } => (result.ok ? { ok: true, status: 'Good' } : result);

@@ -45,6 +45,11 @@ export interface OpcuaConnection {
   subscribe(tags: readonly OpcuaTag[], onSamples: (batch: Sample[]) => void): TagSubscription;
   /** One Read of the tags' values (chunked by MaxNodesPerRead). Throws when not connected. */
   read(tags: readonly OpcuaTag[]): Promise<Sample[]>;
+  /**
+   * Whether the variable takes this value, without writing: the node exists, its AccessLevel and
+   * UserAccessLevel allow CurrentWrite, and the value can be coerced. Throws when not connected.
+   */
+  check(tag: OpcuaTag, value: Value): Promise<WriteResult>;
   /** Writes a value coerced to the variable's DataType. Throws (with the reason) when it cannot be coerced or sent. */
   write(tag: OpcuaTag, value: Value): Promise<WriteResult>;
 }

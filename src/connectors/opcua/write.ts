@@ -22,7 +22,12 @@ export interface WriteTarget {
   readonly type: TargetType;
   /** ValueRank ≥ 1 (or OneOrMoreDimensions): the variable holds an array. */
   readonly array: boolean;
+  /** Why the server will not take a write (AccessLevel or UserAccessLevel without CurrentWrite). */
+  readonly notWritable?: string;
 }
+
+/** AccessLevel bit 1 (OPC UA Part 3, 8.57). */
+const CURRENT_WRITE = 0x02;
 
 /** A value that cannot become the variable's type; the message says why. */
 export class CoercionError extends Error {}
@@ -44,18 +49,27 @@ export async function builtInType(session: IBasicSessionBrowseAsyncSimple, dataT
   throw new Error(`data type ${dataTypeId.toString()} has no built-in base type`);
 }
 
-/** Reads the variable's DataType and ValueRank. Returns the status when the node cannot be read. */
+/** Reads the variable's DataType, ValueRank and access levels. Returns the status when the node cannot be read. */
 export async function readWriteTarget(
   session: IBasicSessionReadAsyncMultiple & IBasicSessionBrowseAsyncSimple,
   nodeId: NodeId,
 ): Promise<WriteTarget | StatusCode> {
-  const [dataType, valueRank] = await session.read([
+  const [dataType, valueRank, access, userAccess] = await session.read([
     { nodeId, attributeId: AttributeIds.DataType },
     { nodeId, attributeId: AttributeIds.ValueRank },
+    { nodeId, attributeId: AttributeIds.AccessLevel },
+    { nodeId, attributeId: AttributeIds.UserAccessLevel },
   ]);
   if (!dataType!.statusCode.isGood()) return dataType!.statusCode;
   const rank = valueRank!.statusCode.isGood() ? Number(valueRank!.value.value) : -1;
-  return { type: await builtInType(session, dataType!.value.value as NodeId), array: rank >= 1 || rank === 0 };
+  // A server that does not answer an access level leaves the decision to the Write itself.
+  const lacksWrite = (dv: typeof access): boolean => dv!.statusCode.isGood() && (Number(dv!.value.value) & CURRENT_WRITE) === 0;
+  const notWritable = lacksWrite(access)
+    ? 'BadNotWritable (the AccessLevel has no CurrentWrite)'
+    : lacksWrite(userAccess)
+      ? 'BadUserAccessDenied (the UserAccessLevel has no CurrentWrite for this session)'
+      : undefined;
+  return { type: await builtInType(session, dataType!.value.value as NodeId), array: rank >= 1 || rank === 0, ...(notWritable ? { notWritable } : {}) };
 }
 
 const INTEGER: Partial<Record<DataType, readonly [number, number]>> = {

@@ -7,11 +7,14 @@ import type { PayloadOf, ParsedRequestOf } from '../../shared/rpc/define.ts';
 import type { RunStatus, runEvents, runMethods } from '../../shared/rpc/methods/run.ts';
 import type { Sample } from '../../shared/sample.ts';
 import type { SecretLookup } from '../../shared/secret-refs.ts';
-import { loadProject, type LoadedProject } from '../../store/project.ts';
-import { problemAt } from '../../store/yaml-source.ts';
+import { AuditStore } from '../../store/audit.ts';
+import type { LoadedProject } from '../../store/project.ts';
+import { openWorkspaceDb } from '../../store/workspace-db.ts';
 import type { ProjectRunner } from '../project-runner.ts';
 import { startProjectSession, type ProjectSession } from '../project-session.ts';
 import { RpcFailure, type Handlers } from '../rpc/server.ts';
+import { ArmingError, SafetyGate, type AuditSink } from '../safety/gate.ts';
+import { writableTags } from '../safety/targets.ts';
 
 // Runs from the workbench. Live data leaves in batches: run.samples and run.log at most every
 // SAMPLES_MS, run.stats every STATS_MS, each bounded, never one message per sample. A firehose is
@@ -27,6 +30,11 @@ export interface RunServiceContext {
   emit: Emit;
   /** Warnings and errors of the run also go here (the terminal under `plantbench serve`). */
   log(level: LogEntry['level'], message: string): void;
+  /**
+   * Where device writes are audited, and why the audit would not be kept (the workspace DB cannot
+   * be used): a live-armed run is refused then. Without it, writes are audited in memory only.
+   */
+  audit?(): { sink: AuditSink; problem?: string };
   readonly statsMs?: number;
   readonly samplesMs?: number;
 }
@@ -94,25 +102,6 @@ class Rates {
   }
 }
 
-/** Device-writing sinks (OPC UA and Modbus writes). Live read-only mode refuses them until dry-run sinks exist. */
-function deviceWrites(loaded: ReturnType<typeof loadProject>, pipelines: readonly string[]): Problem[] {
-  const ids = pipelines.length ? pipelines : [...loaded.pipelines.keys()];
-  const problems: Problem[] = [];
-  for (const id of ids) {
-    const entry = loaded.pipelines.get(id);
-    for (const [nodeId, node] of Object.entries(entry?.model?.nodes ?? {})) {
-      const spec = NODE_SPEC_BY_TYPE.get(node.type);
-      if (spec?.category === 'sink' && (spec.protocol === 'opcua' || spec.protocol === 'modbus')) {
-        problems.push({
-          ...problemAt(entry!.source, ['nodes', nodeId, 'type'], `live read-only never writes to a device: ${node.type} "${nodeId}" would write; run Simulated, or leave this pipeline out`),
-          node: nodeId,
-        });
-      }
-    }
-  }
-  return problems;
-}
-
 /** The node ports whose samples the live view shows: every source output, and every edge into a sink. */
 function tapPoints(pipeline: PipelineFile): { node: string; port: string; shownAs: string }[] {
   const points: { node: string; port: string; shownAs: string }[] = [];
@@ -139,6 +128,8 @@ export interface RunService {
   readonly handlers: Handlers<typeof runMethods>;
   start(request: ParsedRequestOf<typeof runMethods, 'run.start'>): Promise<RunStatus>;
   stop(): Promise<RunStatus>;
+  /** The running session and its mode, while a run is running (a recording taps it). */
+  current(): { session: ProjectSession; mode: NonNullable<RunStatus['mode']> } | undefined;
   /** Stops the run (if any) and every timer. */
   dispose(): Promise<void>;
 }
@@ -152,6 +143,11 @@ export function createRunService(ctx: RunServiceContext): RunService {
   /** The transition under way (start or stop), so a stop during a start waits for it. */
   let transition: Promise<unknown> = Promise.resolve();
   let live: { taps: Disposable[]; timers: NodeJS.Timeout[] } | undefined;
+  let gate: SafetyGate | undefined;
+  let sandbox: string | undefined;
+  let memoryDb: ReturnType<typeof openWorkspaceDb> | undefined;
+  const audit = (): { sink: AuditSink; problem?: string } =>
+    ctx.audit?.() ?? { sink: new AuditStore((memoryDb ??= openWorkspaceDb(':memory:'))), problem: 'this host keeps no audit log' };
 
   const samples = new NewestBuffer<{ pipeline: string; node: string; sample: Sample }>(MAX_SAMPLES_PER_BATCH);
   const logs = new NewestBuffer<PayloadOf<RunEvents, 'run.log'>['entries'][number]>(MAX_LOG_PER_BATCH);
@@ -164,6 +160,8 @@ export function createRunService(ctx: RunServiceContext): RunService {
     simulators: session?.simulators.map((s) => ({ id: s.id, protocol: s.protocol, endpoint: s.endpoint })) ?? [],
     ...(startedAt !== undefined ? { startedAt } : {}),
     problems,
+    ...(gate && mode === 'live-armed' ? { arming: gate.state() } : {}),
+    ...(session && sandbox ? { mqttSandbox: sandbox } : {}),
   });
   const setState = (next: RunStatus['state']): void => {
     state = next;
@@ -237,19 +235,17 @@ export function createRunService(ctx: RunServiceContext): RunService {
 
   async function start(request: ParsedRequestOf<typeof runMethods, 'run.start'>): Promise<RunStatus> {
     if (state !== 'stopped') throw new RpcFailure(`a run is already ${state}: stop it first`);
-    if (request.mode === 'live-armed') {
-      throw new RpcFailure('Live armed is not available yet: writes to real devices need arming with interlocks and an audit log, which are still being built. Run Simulated, or Live read-only.');
+    const { sink, problem: auditProblem } = audit();
+    if (request.mode === 'live-armed' && auditProblem) {
+      throw new RpcFailure(`Live armed needs an audit log that is kept, and ${auditProblem}. Run Live read-only, or repair the workspace database first.`);
     }
     mode = request.mode;
+    sandbox = request.mqttSandbox;
     problems = [];
     startedAt = undefined;
     setState('starting');
     return transit(async () => {
       try {
-        if (request.mode === 'live-read-only') {
-          problems = deviceWrites(loadProject(ctx.projectRoot), request.pipelines);
-          if (problems.length) return;
-        }
         const secrets = await ctx.secrets();
         const started = await startProjectSession(ctx.projectRoot, {
           pipelines: request.pipelines,
@@ -257,6 +253,16 @@ export function createRunService(ctx: RunServiceContext): RunService {
           secrets,
           log,
           beforeStart: watch,
+          ...(sandbox ? { mqttSandbox: sandbox } : {}),
+          writes: (loaded) =>
+            (gate = new SafetyGate({
+              mode: request.mode,
+              writable: writableTags(loaded, request.pipelines),
+              audit: sink,
+              // Armed, disarmed, expired: every client sees it at once.
+              onChange: () => ctx.emit('run.state', status()),
+              log: (level, message) => log({ ts: Date.now(), level, pipeline: 'plantbench', message }),
+            })),
         });
         problems = started.problems;
         session = started.session;
@@ -267,10 +273,13 @@ export function createRunService(ctx: RunServiceContext): RunService {
         if (session) {
           startedAt = Date.now();
           setState('running');
-          log({ ts: Date.now(), level: 'info', pipeline: 'plantbench', message: `${mode} run started`, fields: { pipelines: session.runner.runs.map((r) => r.id) } });
+          log({ ts: Date.now(), level: 'info', pipeline: 'plantbench', message: `${mode} run started`, fields: { pipelines: session.runner.runs.map((r) => r.id), ...(sandbox ? { mqttSandbox: sandbox } : {}) } });
         } else {
           unwatch();
+          gate?.dispose();
+          gate = undefined;
           mode = undefined;
+          sandbox = undefined;
           setState('stopped');
         }
       }
@@ -281,6 +290,8 @@ export function createRunService(ctx: RunServiceContext): RunService {
     while (state === 'starting' || state === 'stopping') await transition;
     if (state !== 'running' || !session) return status();
     const running = session;
+    // Disarm before the drain: samples still queued for a sink are refused, not written.
+    gate?.dispose();
     setState('stopping');
     return transit(async () => {
       try {
@@ -294,6 +305,8 @@ export function createRunService(ctx: RunServiceContext): RunService {
         session = undefined;
         startedAt = undefined;
         mode = undefined;
+        sandbox = undefined;
+        gate = undefined;
         setState('stopped');
       }
     });
@@ -304,11 +317,24 @@ export function createRunService(ctx: RunServiceContext): RunService {
       'run.start': (request) => start(request),
       'run.stop': () => stop(),
       'run.status': async () => status(),
+      'run.arm': async ({ confirm, minutes }) => {
+        if (!gate || state !== 'running' || mode !== 'live-armed') throw new RpcFailure('no live-armed run is running: start one with mode live-armed, then arm it');
+        try {
+          return gate.arm(confirm, minutes);
+        } catch (err) {
+          if (err instanceof ArmingError) throw new RpcFailure(err.message);
+          throw err;
+        }
+      },
+      'run.disarm': async () => gate?.disarm() ?? { armed: false, reason: 'no run is running', writable: [] },
     },
     start,
     stop,
+    current: () => (state === 'running' && session && mode ? { session, mode } : undefined),
     async dispose() {
       await stop();
+      memoryDb?.close();
+      memoryDb = undefined;
     },
   };
 }

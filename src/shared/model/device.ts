@@ -6,6 +6,71 @@ const tagName = z
   .min(1)
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/, 'tag names use letters, digits, "_", "-", "." and "/"');
 
+// ---------- interlocks ----------
+
+/** A value an interlock may allow: the tag's own kind (number, text or on/off). */
+const allowedValue = z.union([z.number(), z.string(), z.boolean()]);
+
+/**
+ * Per-tag limits every write must pass, whatever the mode (docs/live-safety.md). Numbers are the
+ * tag's engineering values (after scaling). A writable tag without an interlock can still be
+ * written once armed; the arming confirmation says so.
+ */
+export const interlock = z
+  .object({
+    min: z.number().optional(),
+    max: z.number().optional(),
+    /** Largest change per second against the last value this run wrote to the tag. */
+    maxRatePerSecond: z.number().optional(),
+    /** Only these values may be written. */
+    allowed: z.array(allowedValue).optional(),
+    /** Read the tag after each write and compare (numbers within the tolerance); delayMs lets a PLC scan first. */
+    readBack: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            tolerance: z.number().nonnegative().default(0),
+            delayMs: z.number().int().min(0).max(10_000).default(0),
+          })
+          .strict(),
+      ])
+      .optional(),
+  })
+  .strict()
+  .superRefine((lock, ctx) => {
+    if (lock.min !== undefined && lock.max !== undefined && lock.min > lock.max) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `max (${lock.max}) is below min (${lock.min})` });
+    }
+    if (lock.maxRatePerSecond !== undefined && !(lock.maxRatePerSecond > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['maxRatePerSecond'], message: `maxRatePerSecond must be above 0 (got ${lock.maxRatePerSecond})` });
+    }
+    if (lock.allowed?.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['allowed'], message: 'allowed needs at least one value (leave it out to allow any value)' });
+    }
+    lock.allowed?.forEach((v, i) => {
+      if (typeof v === 'number' && ((lock.min !== undefined && v < lock.min) || (lock.max !== undefined && v > lock.max))) {
+        ctx.addIssue({ code: 'custom', path: ['allowed', i], message: `allowed value ${v} is outside min..max, so it could never be written` });
+      }
+    });
+  });
+export type Interlock = z.infer<typeof interlock>;
+
+/** Interlock settings a Modbus tag of this type cannot use (numbers on a bit, text on a number, ...). */
+function checkModbusInterlock(tag: { type: string; interlock?: Interlock }, ctx: z.RefinementCtx): void {
+  const lock = tag.interlock;
+  if (!lock) return;
+  const kind = tag.type === 'bool' || tag.type === 'bit' ? 'boolean' : tag.type === 'string' ? 'string' : 'number';
+  if (kind !== 'number') {
+    for (const field of ['min', 'max', 'maxRatePerSecond'] as const) {
+      if (lock[field] !== undefined) ctx.addIssue({ code: 'custom', path: ['interlock', field], message: `${field} needs a numeric tag; this one is ${tag.type}` });
+    }
+  }
+  lock.allowed?.forEach((v, i) => {
+    if (typeof v !== kind) ctx.addIssue({ code: 'custom', path: ['interlock', 'allowed', i], message: `${JSON.stringify(v)} is not a ${kind}, as the ${tag.type} tag holds` });
+  });
+}
+
 // ---------- Modbus ----------
 
 export const MODBUS_TYPES = [
@@ -32,9 +97,11 @@ export const modbusTag = z
     range: engineeringRange.optional(),
     pollGroup: z.string().optional(),
     writable: z.boolean().default(false),
+    interlock: interlock.optional(),
   })
   .strict()
   .superRefine((tag, ctx) => {
+    checkModbusInterlock(tag, ctx);
     const bitAreas = tag.area === 'coil' || tag.area === 'discrete-input';
     if (bitAreas && tag.type !== 'bool') {
       ctx.addIssue({ code: 'custom', path: ['type'], message: `a ${tag.area} holds one bit: type must be bool` });
@@ -98,6 +165,7 @@ export const opcuaTag = z
     deadband: z.object({ type: z.enum(['absolute', 'percent']), value: z.number().nonnegative() }).strict().optional(),
     unit: z.string().optional(),
     writable: z.boolean().default(false),
+    interlock: interlock.optional(),
   })
   .strict();
 export type OpcuaTag = z.infer<typeof opcuaTag>;

@@ -3,9 +3,27 @@ import { signalShape } from '../signals.ts';
 import { apiVersion, engineeringRange, id } from './common.ts';
 import { MODBUS_AREAS, MODBUS_ORDERS, MODBUS_TYPES } from './device.ts';
 
+/**
+ * Replays one recorded tag ("device/tag" as recorded) of the profile's `replay` recording: its values
+ * at their recorded times. Modbus values were recorded in engineering units: `scale` (the device
+ * tag's) turns them back into raw register values.
+ */
+export const replaySignal = z
+  .object({
+    kind: z.literal('replay'),
+    tag: z.string().min(1),
+    scale: z.object({ factor: z.number(), offset: z.number().default(0) }).strict().optional(),
+  })
+  .strict();
+export type ReplaySignal = z.infer<typeof replaySignal>;
+
+/** What drives a simulated value: a signal generator or a recorded tag. */
+export const simulatorSignal = z.discriminatedUnion('kind', [...signalShape.options, replaySignal]);
+export type SimulatorSignal = z.infer<typeof simulatorSignal>;
+
 /** A simulated point is driven by a signal or holds a constant (writable points keep what is written). */
 const drive = {
-  signal: signalShape.optional(),
+  signal: simulatorSignal.optional(),
   value: z.union([z.number(), z.string(), z.boolean()]).optional(),
   updateMs: z.number().int().min(10).default(1000),
 };
@@ -77,7 +95,7 @@ const mqttTopic = z
     intervalMs: z.number().int().min(10).default(1000),
     retain: z.boolean().default(false),
     /** JSON field -> signal; for raw, one field named "value". */
-    fields: z.record(z.string(), signalShape).optional(),
+    fields: z.record(z.string(), simulatorSignal).optional(),
     /** A fixed payload published as it is (UTF-8 text: JSON or plain), e.g. from a discovery snapshot. */
     payload: z.string().optional(),
     /** A fixed binary payload (Sparkplug B, anything not text), base64. */
@@ -103,7 +121,28 @@ const header = {
   /** The device this simulator stands in for: `run --simulate` points that device at it. */
   device: id.optional(),
   bind: bind.default({ host: '127.0.0.1', port: 0 }),
+  /** The recording (workspace DB) that `replay` signals play, how fast, and whether it starts over at the end. */
+  replay: z
+    .object({
+      recording: z.number().int().positive(),
+      /** 1 = the recorded timing; 10 = ten times faster. */
+      speed: z.number().positive().max(1000).default(1),
+      loop: z.boolean().default(true),
+    })
+    .strict()
+    .optional(),
 };
+
+/** The replay signals of a profile with where they sit, so a profile without `replay` can name them. */
+export function replaySignals(profile: { protocol: string; points?: readonly { signal?: SimulatorSignal }[]; variables?: readonly { signal?: SimulatorSignal }[]; topics?: readonly { fields?: Record<string, SimulatorSignal> }[] }): { path: (string | number)[]; signal: ReplaySignal }[] {
+  const found: { path: (string | number)[]; signal: ReplaySignal }[] = [];
+  profile.points?.forEach((p, i) => p.signal?.kind === 'replay' && found.push({ path: ['points', i, 'signal'], signal: p.signal }));
+  profile.variables?.forEach((v, i) => v.signal?.kind === 'replay' && found.push({ path: ['variables', i, 'signal'], signal: v.signal }));
+  profile.topics?.forEach((t, i) => {
+    for (const [name, f] of Object.entries(t.fields ?? {})) if (f.kind === 'replay') found.push({ path: ['topics', i, 'fields', name], signal: f });
+  });
+  return found;
+}
 
 export const simulatorFile = z.discriminatedUnion('protocol', [
   z.object({ ...header, protocol: z.literal('modbus'), unitId: z.number().int().min(0).max(255).default(1), points: z.array(modbusPoint).default([]), blocks: z.array(modbusBlock).default([]) }).strict(),
@@ -121,5 +160,9 @@ export const simulatorFile = z.discriminatedUnion('protocol', [
     .strict(),
   /** An in-process broker; with topics it also publishes them, like a device that speaks MQTT. */
   z.object({ ...header, protocol: z.literal('mqtt'), topics: z.array(mqttTopic).default([]) }).strict(),
-]);
+]).superRefine((profile, ctx) => {
+  if (profile.replay) return;
+  const first = replaySignals(profile)[0];
+  if (first) ctx.addIssue({ code: 'custom', path: first.path, message: 'a replay signal plays the profile\'s recording: add replay: { recording: <id> } at the top' });
+});
 export type SimulatorFile = z.infer<typeof simulatorFile>;

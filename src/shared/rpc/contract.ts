@@ -1,13 +1,15 @@
 // The one RPC contract between the renderer and the host (ARCHITECTURE §1). Every method and
 // event the UI may use is listed here; the host implements exactly these (src/host/workbench.ts).
 import type { RpcClient } from './client.ts';
+import { auditEvents, auditMethods } from './methods/audit.ts';
 import { discoveryEvents, discoveryMethods } from './methods/discovery.ts';
 import { projectEvents, projectMethods } from './methods/project.ts';
+import { recordingEvents, recordingMethods } from './methods/recording.ts';
 import { runEvents, runMethods } from './methods/run.ts';
 import { workspaceEvents, workspaceMethods } from './methods/workspace.ts';
 
-export const METHODS = { ...projectMethods, ...runMethods, ...workspaceMethods, ...discoveryMethods };
-export const EVENTS = { ...projectEvents, ...runEvents, ...workspaceEvents, ...discoveryEvents };
+export const METHODS = { ...projectMethods, ...runMethods, ...workspaceMethods, ...discoveryMethods, ...auditMethods, ...recordingMethods };
+export const EVENTS = { ...projectEvents, ...runEvents, ...workspaceEvents, ...discoveryEvents, ...auditEvents, ...recordingEvents };
 
 export type Methods = typeof METHODS;
 export type Events = typeof EVENTS;

@@ -3,6 +3,7 @@
 //
 // - Addresses in a profile are wire offsets (0-based PDU addresses): point address 0 is 400001.
 // - Points hold their signal's value (updated every updateMs), their constant `value`, or 0.
+//   A replay signal sets the recorded values at their recorded times instead (../replay.ts).
 //   Blocks (from a discovery snapshot) map raw registers or bits with their values as given.
 //   Values are encoded with the shared codec in the point's type and order; numbers are rounded and
 //   clamped to integer types.
@@ -14,8 +15,11 @@
 // - Unit id: requests for another unit get no answer at all, as from a gateway whose target is
 //   missing, so clients see a timeout. unitId 0 answers every unit id.
 import type { Server, Socket } from 'node:net';
+import { removeScale } from '../../shared/codec/modbus.ts';
+import type { ReplaySignal } from '../../shared/model/simulator.ts';
 import { createSignal, type SignalValue } from '../../shared/signals.ts';
 import { readCsvSeries } from '../csv-series.ts';
+import { loadReplay, playReplay, reportMissing } from '../replay.ts';
 import type { RunningSimulator, SimulatorEnv } from '../simulator.ts';
 import { RegisterImage, type ModbusPoint, type ModbusProfile } from './registers.ts';
 
@@ -71,8 +75,11 @@ export async function startModbusSimulator(profile: ModbusProfile, env: Simulato
   };
 
   const byInterval = new Map<number, Driver[]>();
+  const replayed: { point: ModbusPoint; signal: ReplaySignal }[] = [];
   for (const point of profile.points) {
-    if (point.signal) {
+    if (point.signal?.kind === 'replay') {
+      replayed.push({ point, signal: point.signal });
+    } else if (point.signal) {
       const series = point.signal.kind === 'csv' ? await readCsvSeries(point.signal, env.baseDir) : undefined;
       const signal = createSignal(point.signal, series);
       const list = byInterval.get(point.updateMs) ?? [];
@@ -95,6 +102,11 @@ export async function startModbusSimulator(profile: ModbusProfile, env: Simulato
     setRegisterArray: (addr: number, values: number[]) => image.writeRegisters(addr, values),
     setCoil: (addr: number, value: boolean) => image.writeCoil(addr, value),
   };
+
+  // Recorded values are engineering values: the tag's scale is taken off again. A bad sample has no
+  // value to serve, so the register keeps the last good one.
+  const replay = replayed.length ? loadReplay(env.baseDir, profile.replay!.recording, replayed.map((r) => r.signal.tag)) : undefined;
+  if (replay) reportMissing(env, profile.id, replay);
 
   const ServerTCP = await loadServerTCP();
   // modbus-serial's ServerTCP listens on `options.port || 502`: a numeric 0 would become 502, the
@@ -141,10 +153,20 @@ export async function startModbusSimulator(profile: ModbusProfile, env: Simulato
     }, updateMs),
   );
 
+  const player =
+    replay &&
+    playReplay(replay, profile.replay!, (events) => {
+      for (const e of events) {
+        if (e.quality === 'bad' || e.value === null) continue;
+        const { point, signal } = replayed[e.tag]!;
+        put(point, removeScale(e.value, signal.scale, point.type) as SignalValue, false);
+      }
+    });
+
   const address = server._server.address();
   if (!address || typeof address === 'string') throw new Error(`modbus simulator "${profile.id}" has no TCP address`);
   const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-  env.log('info', `modbus simulator "${profile.id}" serves unit ${profile.unitId} on ${host}:${address.port} (${profile.points.length} points${profile.blocks.length ? `, ${profile.blocks.length} blocks` : ''})`);
+  env.log('info', `modbus simulator "${profile.id}" serves unit ${profile.unitId} on ${host}:${address.port} (${profile.points.length} points${profile.blocks.length ? `, ${profile.blocks.length} blocks` : ''}${replay ? `, replaying recording ${replay.recording}` : ''})`);
 
   let stopped: Promise<void> | undefined;
   return {
@@ -161,6 +183,7 @@ export async function startModbusSimulator(profile: ModbusProfile, env: Simulato
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         for (const t of timers) clearInterval(t);
+        player?.stop();
         // ServerTCP.close destroys the client sockets it knows; ours covers any it missed.
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

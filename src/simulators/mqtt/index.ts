@@ -5,23 +5,30 @@ import type { SimulatorFile } from '../../shared/model/simulator.ts';
 import { createSignal, type SignalValue } from '../../shared/signals.ts';
 import type { RunningSimulator, SimulatorEnv } from '../simulator.ts';
 import { readCsvSeries } from '../csv-series.ts';
+import { loadReplay, playReplay, reportMissing } from '../replay.ts';
 
 export type MqttSimulatorProfile = Extract<SimulatorFile, { protocol: 'mqtt' }>;
 
 type Publisher = (elapsedMs: number) => Buffer;
+type Topic = MqttSimulatorProfile['topics'][number];
+
+/** The recorded values of a topic's replay fields, as the replay sets them. */
+type ReplayValues = Map<string, SignalValue>;
 
 /**
  * A fixed payload (`payload` text or `payloadBase64`) is published as it is. With `fields`, JSON
  * topics publish { <field>: <signal value>, ..., "ts": <epoch ms> } (a field named "ts" wins);
- * raw topics publish the text of the field named "value" (or of the only field).
+ * raw topics publish the text of the field named "value" (or of the only field). Replay fields
+ * take their value from `replayed`.
  */
-async function publisherFor(topic: MqttSimulatorProfile['topics'][number], env: SimulatorEnv): Promise<Publisher> {
+async function publisherFor(topic: Topic, env: SimulatorEnv, replayed: ReplayValues): Promise<Publisher> {
   if (topic.payload !== undefined || topic.payloadBase64 !== undefined) {
     const fixed = topic.payload !== undefined ? Buffer.from(topic.payload, 'utf8') : Buffer.from(topic.payloadBase64!, 'base64');
     return () => fixed;
   }
   const fields = await Promise.all(
     Object.entries(topic.fields ?? {}).map(async ([name, shape]) => {
+      if (shape.kind === 'replay') return { name, signal: (): SignalValue => replayed.get(name) ?? 0 };
       const signal = createSignal(shape, shape.kind === 'csv' ? await readCsvSeries(shape, env.baseDir) : undefined);
       return { name, signal };
     }),
@@ -40,7 +47,18 @@ async function publisherFor(topic: MqttSimulatorProfile['topics'][number], env: 
 
 export async function startMqttSimulator(profile: MqttSimulatorProfile, env: SimulatorEnv): Promise<RunningSimulator> {
   // Built before anything listens, so a bad profile (unreadable CSV) fails cleanly.
-  const publishers = await Promise.all(profile.topics.map(async (t) => ({ topic: t, publish: await publisherFor(t, env) })));
+  const publishers = await Promise.all(
+    profile.topics.map(async (t) => {
+      const replayed: ReplayValues = new Map();
+      return { topic: t, replayed, publish: await publisherFor(t, env, replayed) };
+    }),
+  );
+  // Topics with replay fields are published when the recording says, not every intervalMs.
+  const replayFields = publishers.flatMap((p, index) =>
+    Object.entries(p.topic.fields ?? {}).flatMap(([field, shape]) => (shape.kind === 'replay' ? [{ index, field, tag: shape.tag }] : [])),
+  );
+  const replay = replayFields.length ? loadReplay(env.baseDir, profile.replay!.recording, replayFields.map((f) => f.tag)) : undefined;
+  if (replay) reportMissing(env, profile.id, replay);
   const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker();
   const sockets = new Set<Socket>();
@@ -70,7 +88,7 @@ export async function startMqttSimulator(profile: MqttSimulatorProfile, env: Sim
   const host = profile.bind.host === '0.0.0.0' ? '127.0.0.1' : profile.bind.host;
 
   const startedAt = Date.now();
-  const timers = publishers.map(({ topic, publish }) => {
+  const senders = publishers.map(({ topic, publish }) => {
     const send = (): void => {
       let payload: Buffer;
       try {
@@ -84,8 +102,22 @@ export async function startMqttSimulator(profile: MqttSimulatorProfile, env: Sim
     // A fixed payload (a snapshot of a real broker) is there from the start: retained ones are in
     // the broker's store before the first client subscribes.
     if (topic.fields === undefined) send();
-    return setInterval(send, topic.intervalMs);
+    return send;
   });
+  const replaying = new Set(replayFields.map((f) => f.index));
+  const timers = senders.flatMap((send, i) => (replaying.has(i) ? [] : [setInterval(send, publishers[i]!.topic.intervalMs)]));
+  const player =
+    replay &&
+    playReplay(replay, profile.replay!, (events) => {
+      const touched = new Set<number>();
+      for (const e of events) {
+        if (e.quality === 'bad' || e.value === null || typeof e.value === 'object') continue;
+        const { index, field } = replayFields[e.tag]!;
+        publishers[index]!.replayed.set(field, e.value);
+        touched.add(index);
+      }
+      for (const index of touched) senders[index]!();
+    });
   env.log('info', `MQTT simulator ${profile.id} listening on mqtt://${host}:${port}`, { topics: profile.topics.length });
 
   let stopped: Promise<void> | undefined;
@@ -98,6 +130,7 @@ export async function startMqttSimulator(profile: MqttSimulatorProfile, env: Sim
     stop() {
       stopped ??= (async () => {
         for (const t of timers) clearInterval(t);
+        player?.stop();
         await new Promise<void>((done) => broker.close(() => done()));
         for (const s of sockets) s.destroy();
         await new Promise<void>((done) => server.close(() => done()));

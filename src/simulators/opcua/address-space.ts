@@ -17,6 +17,7 @@ import {
 } from 'node-opcua';
 import type { SimulatorFile } from '../../shared/model/simulator.ts';
 import { createSignal, type CsvSeries, type SignalValue } from '../../shared/signals.ts';
+import { playReplay, type LoadedReplay } from '../replay.ts';
 import { PackmlMachine } from './packml.ts';
 
 export type OpcuaSimulatorProfile = Extract<SimulatorFile, { protocol: 'opcua' }>;
@@ -115,7 +116,16 @@ export interface BuiltAddressSpace {
 export interface BuildOptions {
   /** Series of the csv signals, by variable path (read beforehand: building does no I/O). */
   readonly csv: ReadonlyMap<string, CsvSeries>;
+  /** The samples of the replay signals, in the order of the variables that have one (read beforehand). */
+  readonly replay?: LoadedReplay;
   readonly packmlTransitionMs: number;
+}
+
+let statusByCode: Map<number, StatusCode> | undefined;
+/** The StatusCode of a recorded status code; a generic Bad or Uncertain when this stack does not know it. */
+function statusOf(code: number | undefined, quality: 'uncertain' | 'bad'): StatusCode {
+  statusByCode ??= new Map(Object.values(StatusCodes).map((c: StatusCode) => [c.value, c]));
+  return (code !== undefined ? statusByCode.get(code) : undefined) ?? (quality === 'bad' ? StatusCodes.Bad : StatusCodes.Uncertain);
 }
 
 /** `ns=1;s=<id>`: the profile's nodeId, or its path with "/" as ".". */
@@ -211,9 +221,13 @@ export function buildAddressSpace(addressSpace: AddressSpace, profile: OpcuaSimu
   const startedAt = Date.now();
   const driven = new Map<number, { v: SimVariable; signal: (t: number) => SignalValue }[]>();
   const now = new Date(startedAt);
+  const replayed: SimVariable[] = [];
   for (const spec of profile.variables as readonly VariableSpec[]) {
     const v = addVariable(spec);
-    if (spec.signal) {
+    if (spec.signal?.kind === 'replay') {
+      replayed.push(v);
+      write(v, spec.value ?? defaultValue(spec.dataType), now);
+    } else if (spec.signal) {
       const signal = createSignal(spec.signal, options.csv.get(spec.path));
       write(v, signal(0), now);
       const group = driven.get(spec.updateMs) ?? [];
@@ -232,6 +246,19 @@ export function buildAddressSpace(addressSpace: AddressSpace, profile: OpcuaSimu
       }, ms),
     );
   }
+
+  // Replay: the recorded values with their quality; a recorded status code is served as it was.
+  const player =
+    options.replay &&
+    playReplay(options.replay, profile.replay!, (events) => {
+      const at = new Date();
+      for (const e of events) {
+        const v = replayed[e.tag]!;
+        const status = e.quality === 'good' ? StatusCodes.Good : statusOf(e.status?.code, e.quality);
+        if (e.value === null || typeof e.value === 'object') v.node.setValueFromSource(new Variant({ dataType: DataType.Null }), status, at);
+        else write(v, e.value, at, status);
+      }
+    });
 
   // PackML: State follows the machine; a written Command drives it and is refused when not allowed.
   let packml: PackmlMachine | undefined;
@@ -293,6 +320,7 @@ export function buildAddressSpace(addressSpace: AddressSpace, profile: OpcuaSimu
     dispose() {
       for (const t of timers) clearInterval(t);
       timers.length = 0;
+      player?.stop();
       packml?.dispose();
       for (const t of pending) clearTimeout(t);
       pending.clear();

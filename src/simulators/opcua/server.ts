@@ -15,6 +15,7 @@ import {
 import { routeStackLog } from '../../connectors/opcua/stack-log.ts';
 import type { CsvSeries } from '../../shared/signals.ts';
 import { readCsvSeries } from '../csv-series.ts';
+import { loadReplay, reportMissing } from '../replay.ts';
 import { describeCertificate } from '../../connectors/opcua/trust.ts';
 import { buildAddressSpace, type OpcuaSimulatorProfile } from './address-space.ts';
 import type { OpcuaSimulatorEnv, RunningOpcuaSimulator } from './index.ts';
@@ -30,9 +31,13 @@ function dialHost(bind: string): string {
 export async function startServer(profile: OpcuaSimulatorProfile, env: OpcuaSimulatorEnv): Promise<RunningOpcuaSimulator> {
   // CSV replays are read first: a missing file fails the start before anything listens.
   const csv = new Map<string, CsvSeries>();
+  const replayTags: string[] = [];
   for (const v of profile.variables) {
     if (v.signal?.kind === 'csv') csv.set(v.path, await readCsvSeries(v.signal, env.baseDir));
+    if (v.signal?.kind === 'replay') replayTags.push(v.signal.tag);
   }
+  const replay = replayTags.length ? loadReplay(env.baseDir, profile.replay!.recording, replayTags) : undefined;
+  if (replay) reportMissing(env, profile.id, replay);
   const unroute = routeStackLog(env.log);
   const ownPki = env.pkiDir === undefined;
   const pkiDir = env.pkiDir ?? (await mkdtemp(join(tmpdir(), 'plantbench-opcua-sim-')));
@@ -98,6 +103,7 @@ export async function startServer(profile: OpcuaSimulatorProfile, env: OpcuaSimu
     await server.initialize();
     built = buildAddressSpace(server.engine.addressSpace!, profile, {
       csv,
+      ...(replay ? { replay } : {}),
       packmlTransitionMs: env.packmlTransitionMs ?? 500,
     });
     server.on('request', (request: { constructor: { name: string } }) => {

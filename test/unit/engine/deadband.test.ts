@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock, Disposable } from '../../../src/engine/clock.ts';
+import { NO_DEVICE_WRITES } from '../../../src/engine/device-writes.ts';
 import type { NodeContext } from '../../../src/engine/node-kind.ts';
 import { deadbandKind } from '../../../src/engine/nodes/deadband.ts';
 import { deadbandNode } from '../../../src/shared/nodes/deadband.ts';
@@ -232,6 +233,7 @@ describe('deadband', () => {
       clock,
       project: { uns: { enterprise: 'e', site: 's' } as never },
       device: () => undefined,
+      writes: NO_DEVICE_WRITES,
       emit: (_port, batch) => {
         if (batch.length) emitted.push(batch);
         return true;

@@ -2,7 +2,10 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRunService, MAX_LOG_PER_BATCH, MAX_SAMPLES_PER_BATCH, type RunService } from '../../../src/host/services/run.ts';
+import { createRunService, MAX_LOG_PER_BATCH, MAX_SAMPLES_PER_BATCH, type RunService, type RunServiceContext } from '../../../src/host/services/run.ts';
+import type { CallContext } from '../../../src/host/rpc/server.ts';
+import { AuditStore } from '../../../src/store/audit.ts';
+import { openWorkspaceDb } from '../../../src/store/workspace-db.ts';
 import type { PayloadOf } from '../../../src/shared/rpc/define.ts';
 import type { runEvents } from '../../../src/shared/rpc/methods/run.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -11,6 +14,7 @@ import { waitFor } from '../../helpers/wait.ts';
 // its events collected as the RPC host would send them.
 
 const SIGNAL_LINE = new URL('../../fixtures/signal-line/', import.meta.url).pathname;
+const CALL: CallContext = { signal: new AbortController().signal, progress: () => {} };
 type RunEvents = typeof runEvents;
 type Collected = { [K in keyof RunEvents]: PayloadOf<RunEvents, K>[] };
 
@@ -32,13 +36,14 @@ function project(intervalMs: number): string {
   return dir;
 }
 
-function start(root: string, timing: { samplesMs?: number; statsMs?: number } = {}) {
+function start(root: string, timing: { samplesMs?: number; statsMs?: number } = {}, audit?: RunServiceContext['audit']) {
   const events: Collected = { 'run.state': [], 'run.stats': [], 'run.samples': [], 'run.log': [] };
   service = createRunService({
     projectRoot: root,
     secrets: async () => () => undefined,
     emit: (event, payload) => void (events[event] as unknown[]).push(payload),
     log: () => {},
+    ...(audit ? { audit } : {}),
     ...timing,
   });
   return { service, events };
@@ -95,28 +100,52 @@ describe('run service', () => {
     expect(events['run.samples'].reduce((n, b) => n + b.samples.length + b.omitted, 0)).toBe(final.level!.out + final.topic!.out);
   });
 
-  it('refuses a second start, live armed, and device writes in live read-only', async () => {
-    const root = project(20);
-    mkdirSync(join(root, 'devices'));
-    writeFileSync(
-      join(root, 'devices/plc.yaml'),
-      'apiVersion: plantbench/v1\nkind: Device\nid: plc\nprotocol: modbus\ntransport: { kind: tcp, host: 127.0.0.1, port: 1 }\ntags:\n  - { name: level, area: holding, address: 0, type: float32, writable: true }\n',
-    );
-    writeFileSync(
-      join(root, 'pipelines/write.yaml'),
-      'apiVersion: plantbench/v1\nkind: Pipeline\nid: write\nname: Write back\nnodes:\n  gen:\n    type: signal\n    config: { path: x, shape: { kind: ramp, from: 0, to: 1, periodMs: 1000 } }\n  put:\n    type: modbus-sink\n    config: { device: plc, tag: level }\nedges:\n  - { from: gen, to: put }\n',
-    );
+  it('runs device writes dry in live read-only, and refuses a second start', async () => {
+    const root = writingProject();
     const { service, events } = start(root);
-    await expect(service.start({ mode: 'live-armed', pipelines: [] })).rejects.toThrow(/Live armed is not available yet/);
     const readOnly = await service.start({ mode: 'live-read-only', pipelines: [] });
-    expect(readOnly.state).toBe('stopped');
-    expect(readOnly.problems).toMatchObject([{ file: 'pipelines/write.yaml', node: 'put', path: ['nodes', 'put', 'type'], message: expect.stringMatching(/live read-only never writes to a device: modbus-sink "put" would write/) }]);
-    expect(readOnly.problems[0]!.line).toBeGreaterThan(0);
-    // Without the writing pipeline, the same mode runs.
-    const tankOnly = await service.start({ mode: 'live-read-only', pipelines: ['tank'] });
-    expect(tankOnly).toMatchObject({ state: 'running', mode: 'live-read-only', pipelines: ['tank'] });
+    expect(readOnly).toMatchObject({ state: 'running', mode: 'live-read-only', pipelines: ['tank', 'write'], problems: [] });
+    expect(readOnly).not.toHaveProperty('arming');
     await expect(service.start({ mode: 'simulated', pipelines: [] })).rejects.toThrow('a run is already running: stop it first');
+    await expect(service.handlers['run.arm']({ minutes: 5, confirm: [] }, CALL)).rejects.toThrow(/no live-armed run is running/);
     await service.stop();
-    expect(events['run.state'].map((s) => s.state)).toEqual(['starting', 'stopped', 'starting', 'running', 'stopping', 'stopped']);
+    expect(events['run.state'].map((s) => s.state)).toEqual(['starting', 'running', 'stopping', 'stopped']);
+  });
+
+  it('runs live armed disarmed until run.arm confirms the writable tags, and run.disarm is the kill switch', async () => {
+    const root = writingProject();
+    const { service: noAudit } = start(root);
+    await expect(noAudit.start({ mode: 'live-armed', pipelines: [] })).rejects.toThrow('Live armed needs an audit log that is kept, and this host keeps no audit log.');
+    await noAudit.dispose();
+
+    const db = openWorkspaceDb(':memory:');
+    const { service, events } = start(root, {}, () => ({ sink: new AuditStore(db) }));
+    const started = await service.start({ mode: 'live-armed', pipelines: ['write'] });
+    expect(started).toMatchObject({ state: 'running', mode: 'live-armed', arming: { armed: false, reason: 'not armed yet', writable: [{ device: 'plc', tag: 'level', nodes: ['write/put'], limits: '0..100' }] } });
+    await expect(service.handlers['run.arm']({ minutes: 5, confirm: [] }, CALL)).rejects.toThrow(/the confirmation does not match what this run can write; not confirmed: plc\/level/);
+    const armed = await service.handlers['run.arm']({ minutes: 5, confirm: [{ device: 'plc', tag: 'level' }] }, CALL);
+    expect(armed).toMatchObject({ armed: true, by: expect.stringContaining('@') });
+    expect(armed.until! - armed.armedAt!).toBe(5 * 60_000);
+    expect(events['run.state'].at(-1)).toMatchObject({ state: 'running', arming: { armed: true } });
+    expect(await service.handlers['run.disarm']({}, CALL)).toMatchObject({ armed: false, reason: expect.stringMatching(/^disarmed by /) });
+    expect(events['run.state'].at(-1)).toMatchObject({ state: 'running', arming: { armed: false } });
+    await service.stop();
+    expect(await service.handlers['run.disarm']({}, CALL)).toEqual({ armed: false, reason: 'no run is running', writable: [] });
+    db.close();
   });
 });
+
+/** The signal line plus a pipeline writing to a Modbus device that is not there (port 1). */
+function writingProject(): string {
+  const root = project(20);
+  mkdirSync(join(root, 'devices'));
+  writeFileSync(
+    join(root, 'devices/plc.yaml'),
+    'apiVersion: plantbench/v1\nkind: Device\nid: plc\nprotocol: modbus\ntransport: { kind: tcp, host: 127.0.0.1, port: 1 }\ntags:\n  - { name: level, area: holding, address: 0, type: float32, writable: true, interlock: { min: 0, max: 100 } }\n',
+  );
+  writeFileSync(
+    join(root, 'pipelines/write.yaml'),
+    'apiVersion: plantbench/v1\nkind: Pipeline\nid: write\nname: Write back\nnodes:\n  gen:\n    type: signal\n    config: { path: x, shape: { kind: ramp, from: 0, to: 1, periodMs: 1000 } }\n  put:\n    type: modbus-sink\n    config: { device: plc, tag: level }\nedges:\n  - { from: gen, to: put }\n',
+  );
+  return root;
+}

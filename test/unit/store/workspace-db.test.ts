@@ -19,7 +19,7 @@ describe('workspace database', () => {
     const versions = db.prepare('SELECT version FROM schema_migration ORDER BY version').all();
     expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-    expect(tables).toEqual(['discovery_cache', 'revision', 'schema_migration']);
+    expect(tables).toEqual(['audit', 'discovery_cache', 'recording', 'recording_sample', 'recording_tag', 'revision', 'schema_migration']);
     db.close();
     const again = openWorkspaceDb(file);
     expect(migrate(again)).toEqual([]);
