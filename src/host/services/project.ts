@@ -7,7 +7,7 @@ import type { Problem } from '../../shared/problem.ts';
 import type { PayloadOf } from '../../shared/rpc/define.ts';
 import type { FileRef, ProjectSummary, projectEvents, projectMethods } from '../../shared/rpc/methods/project.ts';
 import { toCanonicalYaml } from '../../store/canonical.ts';
-import { loadProject, parseProjectFile, type LoadedProject } from '../../store/project.ts';
+import { loadProject, ParseCache, type LoadedProject } from '../../store/project.ts';
 import { writeAtomic } from '../../store/project-writes.ts';
 import type { RevisionStore } from '../../store/revisions.ts';
 import { RpcFailure, type Handlers } from '../rpc/server.ts';
@@ -107,24 +107,26 @@ export function createProjectService(ctx: ProjectServiceContext): ProjectService
   const root = ctx.projectRoot;
   /** What this service last wrote per file, so the watcher does not report our own saves as disk edits. */
   const written = new Map<string, string>();
+  /** Every request loads the whole project; files whose text did not change are not parsed again. */
+  const cache = new ParseCache();
 
   /** The problems the project has with `text` as this file; only the file's own problems count. */
   const check = (at: Located, text: string): { problems: Problem[]; loaded: LoadedProject } => {
-    const loaded = loadProject(root, { overlay: { file: at.file, text } });
+    const loaded = loadProject(root, { overlay: { file: at.file, text }, cache });
     return { loaded, problems: loaded.problems.filter((p) => toPosix(p.file) === at.file) };
   };
 
   const canonical = (at: Located, data: unknown): string => toCanonicalYaml(data, FILE_SCHEMAS[at.kind]);
 
   const handlers: Handlers<typeof projectMethods> = {
-    'project.get': async () => summarize(loadProject(root)),
+    'project.get': async () => summarize(loadProject(root, { cache })),
 
     'file.get': async (ref) => {
       const at = locateFile(root, ref);
       const text = readText(at.path);
       if (text === undefined) throw new RpcFailure(`there is no ${describe(ref)} in this project (no ${at.file})`);
       const { problems } = check(at, text);
-      return { file: at.file, data: parseProjectFile(at.kind, at.file, text).entry.raw, text, hash: sha256(text), problems };
+      return { file: at.file, data: cache.parse(at.kind, at.file, text).entry.raw, text, hash: sha256(text), problems };
     },
 
     'file.validate': async (request) => {

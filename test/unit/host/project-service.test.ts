@@ -61,6 +61,16 @@ describe('project service', () => {
     await expect(client.call('file.get', { kind: 'device', id: 'nope' })).rejects.toThrow('there is no device "nope" in this project (no devices/nope.yaml)');
   });
 
+  it('reads a file again after it changed on disk', async () => {
+    const { root, client } = setup();
+    const before = await client.call('file.get', { kind: 'pipeline', id: 'filler-uns' });
+    writeFileSync(join(root, FILLER), before.text.replace('name: Filler to UNS', 'name: Filler into the UNS').replace('rawHigh: 500', 'rawHigh: "500"'));
+    const after = await client.call('file.get', { kind: 'pipeline', id: 'filler-uns' });
+    expect((after.data as { name: string }).name).toBe('Filler into the UNS');
+    expect(after.hash).not.toBe(before.hash);
+    expect(after.problems.map((p) => p.message)).toEqual(['Invalid input: expected number, received string']);
+  });
+
   it('an unchanged save writes nothing and records no revision', async () => {
     const { root, client } = setup();
     const before = readFileSync(join(root, FILLER), 'utf8');

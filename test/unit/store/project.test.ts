@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatProblem } from '../../../src/shared/problem.ts';
-import { loadProject } from '../../../src/store/project.ts';
+import { loadProject, ParseCache } from '../../../src/store/project.ts';
 import { copyExample, EXAMPLE } from '../../helpers/project.ts';
 
 let project: ReturnType<typeof copyExample> | undefined;
@@ -100,6 +100,24 @@ describe('loadProject', () => {
     project = copyExample();
     project.edit('pipelines/filler-uns.test.yaml', (t) => t.replace('pipeline: filler-uns', 'pipeline: filler'));
     expect(problems()).toEqual(['pipelines/filler-uns.test.yaml:3:11 pipeline: pipeline "filler" does not exist (no pipelines/filler.yaml)']);
+  });
+
+  it('with a parse cache, re-uses files whose text did not change and sees edits', () => {
+    project = copyExample();
+    const cache = new ParseCache();
+    const first = loadProject(project.root, { cache });
+    const second = loadProject(project.root, { cache });
+    expect(second.pipelines.get('filler-uns')).toBe(first.pipelines.get('filler-uns'));
+    expect(second.devices.get('filler')).toBe(first.devices.get('filler'));
+    project.edit('pipelines/filler-uns.yaml', (t) => t.replace('rawHigh: 500', 'rawHigh: "500"'));
+    const edited = loadProject(project.root, { cache });
+    expect(edited.pipelines.get('filler-uns')).not.toBe(first.pipelines.get('filler-uns'));
+    expect(edited.devices.get('filler')).toBe(first.devices.get('filler'));
+    expect(edited.problems.map(formatProblem)).toEqual(problems());
+    // An overlay is parsed like the file and does not stick once the load is over.
+    const overlaid = loadProject(project.root, { cache, overlay: { file: 'pipelines/filler-uns.yaml', text: first.pipelines.get('filler-uns')!.source.text } });
+    expect(overlaid.problems).toEqual([]);
+    expect(loadProject(project.root, { cache }).problems.map(formatProblem)).toEqual(problems());
   });
 
   it('says when the folder is not a project', () => {
