@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { styleText } from 'node:util';
+import { parseArgs, styleText, type ParseArgsOptionsConfig } from 'node:util';
 import { formatProblem, type Problem } from '../shared/problem.ts';
 
 export type Style = 'red' | 'green' | 'yellow' | 'dim' | 'bold' | 'cyan';
@@ -26,3 +26,18 @@ export function printJson(value: unknown): void {
 
 /** A usage error: the command line itself is wrong. */
 export class UsageError extends Error {}
+
+/**
+ * parseArgs for a command: positionals allowed, plus the options every command has (--help/-h,
+ * --json). Prints `help` and returns undefined when asked for it.
+ */
+const COMMON_OPTIONS = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean', default: false } } as const;
+
+export function parseCommandArgs<O extends ParseArgsOptionsConfig>(argv: readonly string[], options: O, help: string) {
+  const parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { ...COMMON_OPTIONS, ...options } });
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(help);
+    return undefined;
+  }
+  return parsed;
+}

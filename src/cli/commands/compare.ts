@@ -2,13 +2,12 @@
 // revisions of a pipeline on a recording (virtual clock, as `plantbench test` does) and lists, per
 // output, the samples that differ. Exit code 0 when the outputs are the same, 1 when they differ
 // (or it could not compare), 2 on bad usage.
-import { parseArgs } from 'node:util';
 import { compareRevisions } from '../../host/recording/compare.ts';
 import type { CompareResult } from '../../shared/recording.ts';
 import { RecordingError } from '../../store/recordings.ts';
 import { RevisionStore } from '../../store/revisions.ts';
 import { WorkspaceDbError } from '../../store/workspace-db.ts';
-import { paint, printJson, UsageError } from '../output.ts';
+import { paint, parseCommandArgs, printJson, UsageError } from '../output.ts';
 import { openRecordings, parseId, parseTime } from './recordings.ts';
 
 export const COMPARE_HELP = `Usage: plantbench compare <project> --recording ID --pipeline P [options]
@@ -54,12 +53,9 @@ export function formatComparison(result: CompareResult): string {
 }
 
 export async function compare(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      json: { type: 'boolean', default: false },
+  const args = parseCommandArgs(
+    argv,
+    {
       recording: { type: 'string' },
       pipeline: { type: 'string' },
       'revision-a': { type: 'string' },
@@ -68,11 +64,10 @@ export async function compare(argv: readonly string[]): Promise<number> {
       to: { type: 'string' },
       max: { type: 'string' },
     },
-  });
-  if (values.help) {
-    process.stdout.write(COMPARE_HELP);
-    return 0;
-  }
+    COMPARE_HELP,
+  );
+  if (!args) return 0;
+  const { values, positionals } = args;
   const recording = parseId(values.recording, 'compare --recording');
   if (!values.pipeline) throw new UsageError('compare needs --pipeline');
   const revision = (name: 'revision-a' | 'revision-b'): number | undefined => {

@@ -3,7 +3,6 @@
 // the sources run (no transform, no sink): a recording never writes to a device or a broker, so a
 // live recording is read-only. Ctrl-C stops and keeps what was recorded.
 import { relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { LogEntry } from '../../engine/runtime.ts';
 import { startProjectSession } from '../../host/project-session.ts';
 import { Recorder, writeErrorText } from '../../host/recording/recorder.ts';
@@ -13,7 +12,7 @@ import { loadProject } from '../../store/project.ts';
 import { RecordingStore } from '../../store/recordings.ts';
 import { headlessSecretLookup, SecretsFileError } from '../../store/secrets.ts';
 import { openWorkspaceDb, WorkspaceDbError, workspaceDbPath } from '../../store/workspace-db.ts';
-import { paint, printJson, printProblems, UsageError } from '../output.ts';
+import { paint, parseCommandArgs, printJson, printProblems, UsageError } from '../output.ts';
 import { parseDuration } from '../progress.ts';
 import { formatList } from './recordings.ts';
 
@@ -47,12 +46,9 @@ function progressLine(s: RecordingStatus, mode: string): string {
 }
 
 export async function record(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      json: { type: 'boolean', default: false },
+  const args = parseCommandArgs(
+    argv,
+    {
       tags: { type: 'string', multiple: true },
       pipeline: { type: 'string', multiple: true },
       pipelines: { type: 'string', multiple: true },
@@ -62,11 +58,10 @@ export async function record(argv: readonly string[]): Promise<number> {
       simulate: { type: 'boolean', default: false },
       secrets: { type: 'string' },
     },
-  });
-  if (values.help) {
-    process.stdout.write(RECORD_HELP);
-    return 0;
-  }
+    RECORD_HELP,
+  );
+  if (!args) return 0;
+  const { values, positionals } = args;
   const target = positionals[0];
   if (!target) throw new UsageError('record needs a project folder');
   const maxBytes = values['max-size'] === undefined ? DEFAULT_MAX_BYTES : parseByteSize(values['max-size']);

@@ -2,14 +2,13 @@
 // the recordings in the project's workspace database (made by `plantbench record` or the workbench).
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { recordingToSimulator } from '../../host/recording/to-simulator.ts';
 import { recordingToTest, TEST_INPUT_LIMIT } from '../../host/recording/to-test.ts';
 import { formatBytes, type RecordingSummary } from '../../shared/recording.ts';
 import { ProjectWriteError } from '../../store/project-writes.ts';
 import { RecordingError, RecordingStore } from '../../store/recordings.ts';
 import { openWorkspaceDb, WorkspaceDbError, workspaceDbPath, type WorkspaceDb } from '../../store/workspace-db.ts';
-import { paint, printJson, UsageError } from '../output.ts';
+import { paint, parseCommandArgs, printJson, UsageError } from '../output.ts';
 import { parseDuration } from '../progress.ts';
 
 export const RECORDINGS_HELP = `Usage: plantbench recordings <project> [action] [ID] [options]
@@ -107,12 +106,9 @@ function formatOne(r: RecordingSummary): string {
 }
 
 export async function recordings(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      json: { type: 'boolean', default: false },
+  const args = parseCommandArgs(
+    argv,
+    {
       csv: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
@@ -124,11 +120,10 @@ export async function recordings(argv: readonly string[]): Promise<number> {
       name: { type: 'string' },
       limit: { type: 'string' },
     },
-  });
-  if (values.help) {
-    process.stdout.write(RECORDINGS_HELP);
-    return 0;
-  }
+    RECORDINGS_HELP,
+  );
+  if (!args) return 0;
+  const { values, positionals } = args;
   const [target, action = 'list', idText] = positionals;
   let opened;
   try {

@@ -1,10 +1,9 @@
 // `plantbench discover scan <cidr|host-range>...`: which hosts answer on the Modbus, OPC UA and MQTT
 // ports, each open port confirmed by a protocol handshake. Open ports are printed per host
 // (confirmed ones first); --all adds closed, filtered and unreachable ones.
-import { parseArgs } from 'node:util';
 import { compareHosts, PROTOCOL_LABELS, scanNetwork } from '../../../connectors/discovery/scan.ts';
 import { DEFAULT_SCAN_PORTS, MAX_SCAN_PORTS, parseTargets, scanRequest, TargetsError, type ScanResult, type ScanTarget } from '../../../shared/discovery/scan.ts';
-import { paint, printJson, UsageError } from '../../output.ts';
+import { paint, parseCommandArgs, printJson, UsageError } from '../../output.ts';
 import { cancelOnSigint, parseDuration, progressBar } from '../../progress.ts';
 
 export const SCAN_HELP = `Usage: plantbench discover scan <cidr|host-range|host>... [options]
@@ -29,22 +28,18 @@ Exit code: 0 the scan completed (found something or not), 2 usage error, 130 can
 `;
 
 export async function discoverScan(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      json: { type: 'boolean', default: false },
+  const args = parseCommandArgs(
+    argv,
+    {
       all: { type: 'boolean', default: false },
       ports: { type: 'string' },
       timeout: { type: 'string' },
       concurrency: { type: 'string' },
     },
-  });
-  if (values.help) {
-    process.stdout.write(SCAN_HELP);
-    return 0;
-  }
+    SCAN_HELP,
+  );
+  if (!args) return 0;
+  const { values, positionals } = args;
   if (positionals.length === 0) throw new UsageError('discover scan needs targets: a CIDR block (192.168.1.0/24), a range (192.168.1.10-20) or a host');
   const targets = positionals.join(',');
   let hosts: number;
