@@ -21,6 +21,7 @@ import { activeDoc, workbench } from '../../state/workbench.ts';
 import { useStore } from '../../lib/use-store.ts';
 import { checkConnection, makeEdge, portContext, type Graph, type PbEdge, type PbNode } from './doc.ts';
 import { hasNodeDrag, placeNodeDrop, readNodeDrag } from './dnd.ts';
+import { BIG_PIPELINE, roughFit } from './layout.ts';
 import { edgeTypes } from './edges.tsx';
 import { nodeTypes } from './nodes.tsx';
 
@@ -52,6 +53,9 @@ export function Canvas() {
   // node dropped stays where it was dropped.
   const docId = doc?.id;
   const fitOnOpen = useMemo(() => graphRef.current.nodes.length > 0, [docId]);
+  // Start a big pipeline near the zoom its fit will have, so that its first render already draws
+  // compact nodes (lod.tsx) when zoomed out, instead of rendering every full node and then again.
+  const openViewport = useMemo(() => (typeof window === 'undefined' ? undefined : roughFit(graphRef.current, window.innerWidth, window.innerHeight, FIT)), [docId]);
   const ctxRef = useRef(ctx);
   ctxRef.current = ctx;
 
@@ -155,10 +159,11 @@ export function Canvas() {
         deleteKeyCode={null}
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
         selectionKeyCode="Shift"
-        onlyRenderVisibleElements={graph.nodes.length > 200}
+        onlyRenderVisibleElements={graph.nodes.length > BIG_PIPELINE}
         minZoom={0.05}
         maxZoom={2.5}
         fitView={fitOnOpen}
+        defaultViewport={openViewport}
         fitViewOptions={FIT}
         proOptions={{ hideAttribution: true }}
         defaultEdgeOptions={{ type: 'live' }}

@@ -4,6 +4,7 @@ import { edgeLive, live } from '../../state/live.ts';
 import { workbench } from '../../state/workbench.ts';
 import { useStore } from '../../lib/use-store.ts';
 import { formatRate, formatValue } from '../../lib/format.ts';
+import { useCompact } from './lod.tsx';
 
 /** The last value and rate on an edge while a run goes; re-renders only when its text changes. */
 const EdgeValue = memo(function EdgeValue({ id, x, y }: { id: string; x: number; y: number }) {
@@ -29,9 +30,11 @@ const EdgeValue = memo(function EdgeValue({ id, x, y }: { id: string; x: number;
 
 function LiveEdgeView({ id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, selected, sourceHandleId, markerEnd }: EdgeProps) {
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, sourcePosition, targetX, targetY, targetPosition });
+  // Zoomed out (compact nodes), no wide invisible hit path per edge: it is hit-tested on every mouse move.
+  const compact = useCompact();
   return (
     <>
-      <BaseEdge id={id} path={path} markerEnd={markerEnd} className={`pb-edge${selected ? ' is-selected' : ''}${sourceHandleId === 'error' ? ' pb-edge--error' : ''}`} />
+      <BaseEdge id={id} path={path} markerEnd={markerEnd} interactionWidth={compact ? 0 : undefined} className={`pb-edge${selected ? ' is-selected' : ''}${sourceHandleId === 'error' ? ' pb-edge--error' : ''}`} />
       <EdgeValue id={id} x={labelX} y={labelY} />
     </>
   );

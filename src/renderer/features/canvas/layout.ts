@@ -1,4 +1,5 @@
 import dagre from '@dagrejs/dagre';
+import { getNodesBounds, getViewportForBounds, type Viewport } from '@xyflow/react';
 import type { Graph, PbNode } from './doc.ts';
 
 const DEFAULT_SIZE = { width: 180, height: 90 };
@@ -42,4 +43,22 @@ export function autoLayout(graph: Graph, only?: ReadonlySet<string>): PbNode[] {
     const p = placed(n.id);
     return { ...n, position: { x: p.x + dx, y: p.y + dy } };
   });
+}
+
+/** Below this zoom nodes are drawn compact (lod.tsx): 11 px text would be under 5 px. */
+export const LOD_ZOOM = 0.4;
+
+/** Above this many nodes the canvas opens at roughFit's viewport (and renders only the nodes in view). */
+export const BIG_PIPELINE = 200;
+
+/**
+ * The viewport to open a big pipeline with, before anything is measured: the fit view of its nodes
+ * taken as 180×100 (`DEFAULT_SIZE`-ish) in a pane of width×height. The real pane is smaller than the
+ * window passed in, so this zoom is an upper bound of the fit's; the canvas still fits afterwards.
+ * It lets the first render already draw compact nodes (lod.tsx). Undefined for small pipelines.
+ */
+export function roughFit(graph: Graph, width: number, height: number, fit: { padding: number; maxZoom: number }): Viewport | undefined {
+  if (graph.nodes.length <= BIG_PIPELINE) return undefined;
+  const bounds = getNodesBounds(graph.nodes.map((n) => ({ ...n, width: n.measured?.width ?? 180, height: n.measured?.height ?? 100 })));
+  return getViewportForBounds(bounds, width, height, 0.05, fit.maxZoom, fit.padding);
 }
