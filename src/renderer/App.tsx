@@ -10,6 +10,7 @@ import { NodeSearch } from './features/search/NodeSearch.tsx';
 import { ShortcutsDialog } from './features/ShortcutsDialog.tsx';
 import { handleShortcut } from './features/shortcuts.ts';
 import { Simulators } from './features/simulators/Simulators.tsx';
+import { ArmDialog } from './features/topbar/ArmDialog.tsx';
 import { TopBar } from './features/topbar/TopBar.tsx';
 import { repairWorkspace, ui } from './state/actions.ts';
 import { isDirty, workbench, type LeftTab } from './state/workbench.ts';
@@ -94,6 +95,7 @@ function Dialogs() {
       {dialog === 'search' && <NodeSearch />}
       {dialog === 'shortcuts' && <ShortcutsDialog />}
       {dialog === 'new-pipeline' && <NewPipelineDialog />}
+      {dialog === 'arm' && <ArmDialog />}
     </div>
   );
 }

@@ -14,7 +14,7 @@ export async function leftTab(page: Page, name: 'Devices' | 'Palette' | 'Pipelin
   await page.locator('.pb-tabs--left').getByRole('tab', { name }).click();
 }
 
-export async function bottomTab(page: Page, name: 'Values' | 'Trends' | 'Debug log' | 'Problems' | 'Revisions'): Promise<void> {
+export async function bottomTab(page: Page, name: 'Values' | 'Trends' | 'Debug log' | 'Problems' | 'Revisions' | 'Audit' | 'Recordings'): Promise<void> {
   await page.locator('.pb-bottom').getByRole('tab', { name }).click();
 }
 

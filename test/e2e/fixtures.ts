@@ -41,10 +41,14 @@ function startServe(root: string): Promise<{ child: ChildProcess; url: string; s
       clearTimeout(timer);
       reject(new Error(`plantbench serve exited with ${code} before printing its URL\n${err}`));
     });
+    let printed = false;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      // Only the first line matters; later output must not touch the exit listener stop() waits on.
+      if (printed) return;
       out += d;
       const line = out.split('\n')[0];
       if (!out.includes('\n') || line === undefined) return;
+      printed = true;
       clearTimeout(timer);
       child.removeAllListeners('exit');
       try {

@@ -3,12 +3,15 @@
 // not in a text field, so fields keep their own undo and clipboard.
 import { copy, cut, deleteSelected, fitView, layout, paste, redo, save, selectAll, toggleRun, ui, undo } from '../state/actions.ts';
 import { workbench } from '../state/workbench.ts';
+import { killSwitch } from './topbar/arming.ts';
 
 export interface Shortcut {
   readonly keys: string;
   readonly what: string;
   /** Also when typing in a field. */
   readonly inFields?: boolean;
+  /** Also while a dialog is open. */
+  readonly inDialogs?: boolean;
   matches(e: KeyboardEvent, mod: boolean): boolean;
   /** Returns false when it did nothing, so the browser's own action (e.g. copying selected text) goes ahead. */
   run(): boolean | void;
@@ -19,6 +22,7 @@ const key = (e: KeyboardEvent): string => e.key.toLowerCase();
 export const SHORTCUTS: readonly Shortcut[] = [
   { keys: 'Ctrl+S', what: 'Save the pipeline (canonical YAML + a revision)', inFields: true, matches: (e, m) => m && !e.shiftKey && key(e) === 's', run: () => void save() },
   { keys: 'Ctrl+Enter', what: 'Run / stop', inFields: true, matches: (e, m) => m && e.key === 'Enter', run: toggleRun },
+  { keys: 'Ctrl+Shift+D', what: 'DISARM a live-armed run at once (the kill switch)', inFields: true, inDialogs: true, matches: (e, m) => m && e.shiftKey && key(e) === 'd', run: killSwitch },
   { keys: 'Ctrl+K', what: 'Find a node', inFields: true, matches: (e, m) => m && key(e) === 'k', run: () => ui({ dialog: 'search' }) },
   { keys: 'Ctrl+Z', what: 'Undo', matches: (e, m) => m && !e.shiftKey && key(e) === 'z', run: undo },
   { keys: 'Ctrl+Shift+Z, Ctrl+Y', what: 'Redo', matches: (e, m) => m && ((e.shiftKey && key(e) === 'z') || key(e) === 'y'), run: redo },
@@ -60,7 +64,7 @@ export function handleShortcut(e: KeyboardEvent): void {
   for (const s of SHORTCUTS) {
     if (!s.matches(e, mod)) continue;
     if (typing && !s.inFields) return;
-    if (dialogOpen && s.keys !== 'Escape' && s.keys !== 'Ctrl+S') return;
+    if (dialogOpen && !s.inDialogs && s.keys !== 'Escape' && s.keys !== 'Ctrl+S') return;
     if (s.run() !== false) e.preventDefault();
     return;
   }

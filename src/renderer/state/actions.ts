@@ -84,12 +84,18 @@ export async function start(connection: HostConnection = connectToHost()): Promi
   c.on('run.log', (p) => liveData.pushLog(p.entries));
   c.on('project.changed', (p) => void onProjectChanged(p.files, p.source));
   c.on('workspace.status', (w) => set({ workspace: w }));
+  c.on('recording.status', (recording) => set({ recording }));
   try {
     await loadProject();
     set({ connection: 'open' });
-    const [run, workspace] = await Promise.all([c.call('run.status', {}), c.call('workspace.status', {}).catch(() => undefined)]);
+    const [run, workspace, recording] = await Promise.all([
+      c.call('run.status', {}),
+      c.call('workspace.status', {}).catch(() => undefined),
+      c.call('recording.status', {}).catch(() => undefined),
+    ]);
     applyRunStatus(run);
     if (workspace) set({ workspace });
+    if (recording) set({ recording });
   } catch (err) {
     set({ connection: 'failed', connectionError: errorText(err) });
   }
@@ -439,7 +445,6 @@ function applyRunStatus(status: RunStatus): void {
 }
 
 export function setMode(mode: RunMode): void {
-  if (mode === 'live-armed') return; // arrives with the safety issue
   set({ mode });
 }
 
@@ -459,7 +464,7 @@ export async function runStart(): Promise<void> {
     if (run.problems.length) {
       set({ bottomTab: 'problems', bottomOpen: true });
       notify(`Run not started: ${run.problems.length} problem(s)`, 'error');
-    }
+    } else if (run.mode === 'live-armed' && run.arming && !run.arming.armed) set({ dialog: 'arm' }); // a live-armed run starts disarmed
   } catch (err) {
     set({ run: STOPPED });
     notify(`Run failed: ${errorText(err)}`, 'error');

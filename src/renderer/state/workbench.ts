@@ -2,6 +2,7 @@
 // documents with their undo history, problems, the run, and what the panels show. One store,
 // replaced on every change (see lib/store.ts); actions live in state/actions.ts.
 import type { Problem } from '../../shared/problem.ts';
+import type { RecordingStatus } from '../../shared/recording.ts';
 import type { ProjectSummary } from '../../shared/rpc/methods/project.ts';
 import type { RunStatus } from '../../shared/rpc/methods/run.ts';
 import type { WorkspaceStatus } from '../../shared/rpc/methods/workspace.ts';
@@ -29,7 +30,7 @@ export interface PipelineDoc {
 }
 
 export type LeftTab = 'devices' | 'palette' | 'pipelines' | 'simulators';
-export type BottomTab = 'values' | 'trends' | 'log' | 'problems' | 'revisions';
+export type BottomTab = 'values' | 'trends' | 'log' | 'problems' | 'revisions' | 'audit' | 'recordings';
 
 export interface Notice {
   readonly text: string;
@@ -59,7 +60,9 @@ export interface WorkbenchState {
   readonly leftTab: LeftTab;
   readonly bottomTab: BottomTab;
   readonly bottomOpen: boolean;
-  readonly dialog?: 'search' | 'shortcuts' | 'new-pipeline';
+  readonly dialog?: 'search' | 'shortcuts' | 'new-pipeline' | 'arm';
+  /** The recorder (recording.status), while it records and after it stopped. */
+  readonly recording?: RecordingStatus;
   readonly saving: boolean;
 }
 

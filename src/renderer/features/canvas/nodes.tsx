@@ -7,6 +7,8 @@ import { allProblems, workbench, type WorkbenchState } from '../../state/workben
 import { useStore } from '../../lib/use-store.ts';
 import { portContext, portsOf, type PbNode } from './doc.ts';
 import { configSummary } from './summary.ts';
+import { CompactNode, useCompact } from './lod.tsx';
+import './would-write.css';
 
 // Problem counts per node of the open pipeline, computed once per change of the problem lists
 // (not once per node): a 1,000-node canvas asks for them on every store change.
@@ -38,6 +40,24 @@ const NodeCounters = memo(function NodeCounters({ id }: { id: string }) {
       <span>out {out}</span>
       {dropped !== '0' && <span className="warn">drop {dropped}</span>}
       <span className={errors !== '0' ? 'bad' : undefined}>err {errors}</span>
+    </div>
+  );
+});
+
+/** A device sink in a live read-only run: what it would have written (docs/live-safety.md), and how often. */
+const WouldWrite = memo(function WouldWrite({ id }: { id: string }) {
+  const text = useStore(live, () => {
+    const pipeline = workbench.get().active;
+    const status = pipeline === undefined ? undefined : nodeLive(pipeline, id)?.status;
+    return typeof status?.wouldWrite === 'string' ? `${String(status.dryRuns ?? '')}|${status.wouldWrite}` : '';
+  });
+  if (!text) return null;
+  const at = text.indexOf('|');
+  const count = text.slice(0, at);
+  const what = text.slice(at + 1);
+  return (
+    <div className="pb-node__wouldwrite" title={`Dry run: nothing was sent. ${count} would-be writes so far; the last: ${what}`} data-testid="would-write">
+      <span className="pb-node__dry">DRY RUN{count ? ` ×${count}` : ''}</span> {what}
     </div>
   );
 });
@@ -86,11 +106,17 @@ function PipelineNodeView({ id, data, selected }: NodeProps<PbNode>) {
         </div>
       </div>
       <NodeCounters id={id} />
+      <WouldWrite id={id} />
     </div>
   );
 }
 
 const MemoNode = memo(PipelineNodeView);
 
+/** The full node, or the compact one when zoomed out (lod.tsx). */
+function LodNode(props: NodeProps<PbNode>) {
+  return useCompact() ? <CompactNode {...props} /> : <MemoNode {...props} />;
+}
+
 /** Defined once, outside any component: React Flow re-creates every node when this object changes. */
-export const nodeTypes: NodeTypes = Object.fromEntries([...NODE_SPECS.map((s) => [s.type, MemoNode] as const), ['unknown', MemoNode] as const]);
+export const nodeTypes: NodeTypes = Object.fromEntries([...NODE_SPECS.map((s) => [s.type, LodNode] as const), ['unknown', LodNode] as const]);

@@ -2,7 +2,9 @@ import { ui } from '../../state/actions.ts';
 import { allProblems, workbench, type BottomTab } from '../../state/workbench.ts';
 import { Tabs } from '../../lib/Tabs.tsx';
 import { useStore } from '../../lib/use-store.ts';
+import { Audit } from '../audit/Audit.tsx';
 import { Problems } from '../problems/Problems.tsx';
+import { Recordings } from '../recordings/Recordings.tsx';
 import { Revisions } from '../revisions/Revisions.tsx';
 import { DebugLog } from './DebugLog.tsx';
 import { Trends } from './Trends.tsx';
@@ -14,6 +16,8 @@ const TABS: { id: BottomTab; label: string }[] = [
   { id: 'log', label: 'Debug log' },
   { id: 'problems', label: 'Problems' },
   { id: 'revisions', label: 'Revisions' },
+  { id: 'audit', label: 'Audit' },
+  { id: 'recordings', label: 'Recordings' },
 ];
 
 export function LivePanel() {
@@ -50,6 +54,8 @@ export function LivePanel() {
           {tab === 'log' && <DebugLog />}
           {tab === 'problems' && <Problems />}
           {tab === 'revisions' && <Revisions />}
+          {tab === 'audit' && <Audit />}
+          {tab === 'recordings' && <Recordings />}
         </div>
       )}
     </section>

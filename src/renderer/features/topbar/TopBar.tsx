@@ -1,11 +1,13 @@
 import { save, setMode, toggleRun, ui } from '../../state/actions.ts';
 import { activeDoc, isDirty, workbench, type RunMode } from '../../state/workbench.ts';
 import { useStore } from '../../lib/use-store.ts';
+import { RecordingPill } from '../recordings/RecordingPill.tsx';
+import { ArmingControls } from './ArmingControls.tsx';
 
 const MODES: { id: RunMode; label: string; title: string }[] = [
   { id: 'simulated', label: 'Simulated', title: 'Runs against the project\'s simulators; no real device is touched.' },
-  { id: 'live-read-only', label: 'Live read-only', title: 'Reads the real devices; every write to a device is refused.' },
-  { id: 'live-armed', label: 'Live armed', title: 'Writes to real devices: arrives with the safety issue (confirmation, audit log, write limits).' },
+  { id: 'live-read-only', label: 'Live read-only', title: 'Reads the real devices; writes to devices run dry: the sink shows "would write X to Y", and the audit log keeps it.' },
+  { id: 'live-armed', label: 'Live armed', title: 'Writes to the real devices, only while armed (a confirmation naming the tags, a time limit, the kill switch), within the interlocks; every write is audited.' },
 ];
 
 export function TopBar() {
@@ -44,7 +46,7 @@ export function TopBar() {
             role="radio"
             aria-checked={shownMode === m.id}
             className={`pb-mode pb-mode--${m.id}${shownMode === m.id ? ' is-on' : ''}`}
-            disabled={m.id === 'live-armed' || run.state !== 'stopped'}
+            disabled={run.state !== 'stopped'}
             title={m.title}
             onClick={() => setMode(m.id)}
           >
@@ -65,6 +67,8 @@ export function TopBar() {
       <span className={`pb-runstate pb-runstate--${run.state}`} data-testid="run-state">
         {run.state === 'running' ? `running ${run.pipelines.length} pipeline${run.pipelines.length === 1 ? '' : 's'}` : run.state}
       </span>
+      <ArmingControls />
+      <RecordingPill />
       <span className="pb-toolbar__spacer" />
       <button type="button" className="pb-btn" onClick={() => void save()} disabled={!doc || saving || !isDirty(doc)} title="Ctrl+S" data-testid="save">
         {saving ? 'Saving…' : 'Save'}
