@@ -157,8 +157,12 @@ test('live read-only never writes: the sink shows "would write", the audit lists
   const simulators = await goLive(page, served);
   try {
     expect(await readSetpoint()).toBe(250);
+    // MQTT sinks of this trial publish under a sandbox prefix, not to the real UNS.
+    await page.getByRole('radiogroup', { name: 'Run mode' }).getByRole('radio', { name: 'Live read-only' }).click();
+    await page.getByLabel('MQTT sandbox prefix').fill('sandbox/e2e');
     await startRun(page, 'Live read-only');
     await expect(page.locator('.pb-topbar')).toHaveClass(/mode-live-read-only/);
+    await expect(page.getByTestId('mqtt-sandbox')).toHaveText('MQTT → sandbox/e2e/…');
 
     // The sink runs dry and says what it would have written, and what the tag holds.
     await expect(node(page, 'setpoint').getByTestId('would-write')).toContainText('would write 300 to filler/level_setpoint (it holds 250)');

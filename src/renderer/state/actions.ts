@@ -448,6 +448,10 @@ export function setMode(mode: RunMode): void {
   set({ mode });
 }
 
+export function setMqttSandbox(prefix: string): void {
+  set({ mqttSandbox: prefix });
+}
+
 export async function runStart(): Promise<void> {
   const s = workbench.get();
   if (s.run.state !== 'stopped') return;
@@ -459,7 +463,9 @@ export async function runStart(): Promise<void> {
   liveData.resetRun();
   set({ run: { ...STOPPED, state: 'starting' } });
   try {
-    applyRunStatus(await client().call('run.start', { mode: workbench.get().mode }));
+    const { mode, mqttSandbox } = workbench.get();
+    const sandbox = mode !== 'simulated' ? mqttSandbox.trim() : '';
+    applyRunStatus(await client().call('run.start', { mode, ...(sandbox ? { mqttSandbox: sandbox } : {}) }));
     const run = workbench.get().run;
     if (run.problems.length) {
       set({ bottomTab: 'problems', bottomOpen: true });

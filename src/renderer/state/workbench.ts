@@ -64,6 +64,8 @@ export interface WorkbenchState {
   /** The recorder (recording.status), while it records and after it stopped. */
   readonly recording?: RecordingStatus;
   readonly saving: boolean;
+  /** Topic prefix MQTT sinks publish under instead of the real UNS in live runs ('' = as configured). */
+  readonly mqttSandbox: string;
 }
 
 export const STOPPED: RunStatus = { state: 'stopped', pipelines: [], simulators: [], problems: [] };
@@ -81,6 +83,7 @@ export const workbench = createStore<WorkbenchState>({
   bottomTab: 'values',
   bottomOpen: true,
   saving: false,
+  mqttSandbox: '',
 });
 
 export const isDirty = (doc: PipelineDoc | undefined): boolean => !!doc && (doc.version !== doc.savedVersion || !!doc.isNew);

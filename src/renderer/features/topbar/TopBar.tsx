@@ -1,4 +1,5 @@
-import { save, setMode, toggleRun, ui } from '../../state/actions.ts';
+import { mqttSandboxPrefix } from '../../../shared/rpc/methods/run.ts';
+import { save, setMode, setMqttSandbox, toggleRun, ui } from '../../state/actions.ts';
 import { activeDoc, isDirty, workbench, type RunMode } from '../../state/workbench.ts';
 import { useStore } from '../../lib/use-store.ts';
 import { RecordingPill } from '../recordings/RecordingPill.tsx';
@@ -9,6 +10,31 @@ const MODES: { id: RunMode; label: string; title: string }[] = [
   { id: 'live-read-only', label: 'Live read-only', title: 'Reads the real devices; writes to devices run dry: the sink shows "would write X to Y", and the audit log keeps it.' },
   { id: 'live-armed', label: 'Live armed', title: 'Writes to the real devices, only while armed (a confirmation naming the tags, a time limit, the kill switch), within the interlocks; every write is audited.' },
 ];
+
+/** Live runs only: MQTT sinks publish under this prefix instead of the real UNS (docs/live-safety.md). */
+function MqttSandbox({ mode, running, active }: { mode: RunMode; running: boolean; active: string | undefined }) {
+  const prefix = useStore(workbench, (s) => s.mqttSandbox);
+  if (running) {
+    return active ? (
+      <span className="pb-sandbox-chip" data-testid="mqtt-sandbox" title="MQTT sinks publish under this prefix, not to the real UNS">
+        MQTT → {active}/…
+      </span>
+    ) : null;
+  }
+  if (mode === 'simulated') return null;
+  const invalid = prefix.trim() !== '' && !mqttSandboxPrefix.safeParse(prefix.trim()).success;
+  return (
+    <input
+      className={`pb-sandbox-input${invalid ? ' is-invalid' : ''}`}
+      aria-label="MQTT sandbox prefix"
+      aria-invalid={invalid}
+      placeholder="MQTT sandbox prefix"
+      title={invalid ? 'One or more topic levels (sandbox, test/ann), without + # or a leading $' : 'Optional: MQTT sinks publish under this prefix instead of the real UNS. Empty: as configured.'}
+      value={prefix}
+      onChange={(e) => setMqttSandbox(e.target.value)}
+    />
+  );
+}
 
 export function TopBar() {
   const project = useStore(workbench, (s) => s.project);
@@ -67,6 +93,7 @@ export function TopBar() {
       <span className={`pb-runstate pb-runstate--${run.state}`} data-testid="run-state">
         {run.state === 'running' ? `running ${run.pipelines.length} pipeline${run.pipelines.length === 1 ? '' : 's'}` : run.state}
       </span>
+      <MqttSandbox mode={shownMode} running={run.state !== 'stopped'} active={run.mqttSandbox} />
       <ArmingControls />
       <RecordingPill />
       <span className="pb-toolbar__spacer" />
