@@ -217,7 +217,8 @@ describe('PipelineRun', () => {
     expect(values.length).toBeGreaterThan(100);
     await new Promise((r) => setImmediate(r));
     const after = process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').length;
-    expect(after).toBe(before);
+    // A timer of the worker that was pending at the start may have fired since: fewer is fine, more is a leak.
+    expect(after).toBeLessThanOrEqual(before);
   });
 
   it('refuses to build an invalid graph, naming the problem', () => {
