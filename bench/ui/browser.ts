@@ -1,58 +1,23 @@
 // What both UI benchmarks need: a real `plantbench serve` on a project folder (as test/e2e/fixtures.ts
 // starts it), Debian's Chromium with the flags of playwright.config.ts, and a workbench page with
 // the measuring probe (probe.js) loaded before the app.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type LaunchOptions, type Page } from '@playwright/test';
 import playwrightConfig from '../../playwright.config.ts';
+import { startPlantbench, type PlantbenchProcess } from '../../test/helpers/plantbench-process.ts';
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = fileURLToPath(new URL('../../bin/plantbench.js', import.meta.url));
+export { BIN } from '../../test/helpers/plantbench-process.ts';
 const PROBE = fileURLToPath(new URL('./probe.js', import.meta.url));
-const START_TIMEOUT_MS = 60_000;
 
-export interface Served {
+export interface Served extends PlantbenchProcess {
   readonly url: string;
-  readonly child: ChildProcess;
-  stderr(): string;
-  stop(): Promise<void>;
 }
 
 /** Starts `plantbench serve <root> --port 0 --json` (and --simulate if asked); resolves with the URL it prints first. */
 export async function startServe(root: string, options: { simulate?: boolean; bin?: string } = {}): Promise<Served> {
-  const { FORCE_COLOR: _colour, ...env } = process.env;
-  const args = [options.bin ?? BIN, 'serve', root, '--port', '0', '--json', ...(options.simulate ? ['--simulate'] : [])];
-  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, NO_COLOR: '1' } });
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-    clearTimeout(timer);
-  };
-  const lines = createInterface({ input: child.stdout! });
-  const failed = once(child, 'exit').then(([code]) => Promise.reject(new Error(`plantbench serve exited with ${code} before printing its URL\n${err}`)));
-  const timeout = new AbortController();
-  const late = sleep(START_TIMEOUT_MS, undefined, { signal: timeout.signal }).then(() => Promise.reject(new Error(`plantbench serve did not print its URL within ${START_TIMEOUT_MS / 1000} s\n${err}`)));
-  try {
-    const [line] = (await Promise.race([once(lines, 'line'), failed, late])) as [string];
-    return { url: (JSON.parse(line) as { url: string }).url, child, stderr: () => err, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  } finally {
-    lines.close();
-    child.stdout!.resume(); // nothing more is read from it
-    timeout.abort();
-    failed.catch(() => {});
-    late.catch(() => {});
-  }
+  const served = await startPlantbench(['serve', root, '--port', '0', '--json', ...(options.simulate ? ['--simulate'] : [])], options.bin ? { bin: options.bin } : {});
+  return { ...served, url: (JSON.parse(served.line) as { url: string }).url };
 }
 
 /** Chromium as the e2e tests launch it: /usr/bin/chromium with the flags of playwright.config.ts. */

@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Download, Page, TestInfo } from '@playwright/test';
 import modbusSerial from 'modbus-serial';
 import { bottomTab, field, node, openPipeline, screenshot, selectNode } from './canvas.ts';
 import { expect, REPO, test, type Served } from './fixtures.ts';
+import { startPlantbench, type PlantbenchProcess } from '../helpers/plantbench-process.ts';
 
 // Live safety in the workbench (docs/live-safety.md, docs/workbench-ui.md): a live read-only run
 // never writes; an armed run writes within the interlocks and refuses the rest, the kill switch
@@ -50,7 +51,7 @@ async function readSetpoint(): Promise<number> {
  * `plantbench simulate <project>`: the example's simulators at their own addresses, until stopped.
  * The run that just stopped may still be closing its listeners: a busy address is tried again.
  */
-async function startSimulators(root: string): Promise<ChildProcess> {
+async function startSimulators(root: string): Promise<PlantbenchProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startSimulatorsOnce(root);
@@ -62,38 +63,15 @@ async function startSimulators(root: string): Promise<ChildProcess> {
   }
 }
 
-function startSimulatorsOnce(root: string): Promise<ChildProcess> {
-  const { FORCE_COLOR: _colour, ...env } = process.env;
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'plantbench.js'), 'simulate', root, '--json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, NO_COLOR: '1' } });
-  let out = '';
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  return new Promise((resolve, reject) => {
-    const failed = (code: number | null): void => reject(new Error(`plantbench simulate exited with ${code}\n${err}`));
-    child.once('exit', failed);
-    const onData = (d: string): void => {
-      out += d;
-      if (!out.includes('"message":"simulators"')) return;
-      child.off('exit', failed);
-      child.stdout!.off('data', onData).resume(); // its later log lines are not needed
-      resolve(child);
-    };
-    child.stdout!.setEncoding('utf8').on('data', onData);
-  });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  child.kill('SIGTERM');
-  await exited;
+function startSimulatorsOnce(root: string): Promise<PlantbenchProcess> {
+  return startPlantbench(['simulate', root, '--json'], { ready: (line) => line.includes('"message":"simulators"') });
 }
 
 /**
  * Adds the interlock and the setpoint pipeline, stops serve's simulated run, starts the simulators
  * as "the machine", and opens the pipeline. Returns the simulator process (stop it at the end).
  */
-async function goLive(page: Page, served: Served): Promise<ChildProcess> {
+async function goLive(page: Page, served: Served): Promise<PlantbenchProcess> {
   const filler = join(served.root, 'devices', 'filler.yaml');
   const text = readFileSync(filler, 'utf8');
   expect(text.trimEnd().endsWith('writable: true')).toBe(true); // the setpoint is the last tag
@@ -186,7 +164,7 @@ test('live read-only never writes: the sink shows "would write", the audit lists
     await expect(page.getByTestId('run-state')).toHaveText('stopped');
     expect(await readSetpoint()).toBe(250);
   } finally {
-    await stopProcess(simulators);
+    await simulators.stop();
   }
 });
 
@@ -260,7 +238,7 @@ test('armed writes respect the interlock, the audit matches, the kill switch and
     await page.getByTestId('run').click();
     await expect(page.getByTestId('run-state')).toHaveText('stopped');
   } finally {
-    await stopProcess(simulators);
+    await simulators.stop();
   }
 });
 
