@@ -1,4 +1,5 @@
 import type { NodeKind } from '../engine/node-kind.ts';
+import type { StoreAndForward } from './store-and-forward.ts';
 
 /** What every protocol connector gets from whoever composes a run (CLI, host, gateway). */
 export interface ConnectorEnv {
@@ -10,6 +11,11 @@ export interface ConnectorEnv {
    * asks for a sandbox); Sparkplug sinks put it before their group id. Unset: as configured.
    */
   readonly mqttSandbox?: string;
+  /**
+   * The run's disk outbox: MQTT sinks queue every message in it and delete it once the broker has
+   * it (docs/store-and-forward.md). Unset: sinks publish directly (the workbench's runs).
+   */
+  readonly storeAndForward?: StoreAndForward;
 }
 
 /**

@@ -1,5 +1,6 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createConnectors, type Connector } from '../connectors/index.ts';
+import { storeAndForward, type StoreAndForwardOptions } from '../connectors/store-and-forward.ts';
 import { ENGINE_KINDS, kindRegistry } from '../engine/nodes/index.ts';
 import type { DeviceWriteGate } from '../engine/device-writes.ts';
 import type { LogEntry } from '../engine/runtime.ts';
@@ -7,9 +8,11 @@ import type { DeviceFile } from '../shared/model/device.ts';
 import type { Problem } from '../shared/problem.ts';
 import type { SecretLookup } from '../shared/secret-refs.ts';
 import { SimulatorStartError, startSimulators, type RunningSimulator } from '../simulators/index.ts';
+import { Outbox, OutboxOpenError } from '../store/outbox.ts';
 import { loadProject, type LoadedProject } from '../store/project.ts';
 import { problemAt } from '../store/yaml-source.ts';
 import { ProjectRunner } from './project-runner.ts';
+import { publishesToMqtt } from './safety/targets.ts';
 import { pointDeviceAt } from './simulated-devices.ts';
 
 export interface SessionOptions {
@@ -26,6 +29,13 @@ export interface SessionOptions {
   readonly mqttSandbox?: string;
   /** Replaces the loaded project before anything starts (a recording runs only the pipelines' sources). */
   readonly adjust?: (loaded: LoadedProject) => LoadedProject;
+  /** Where connectors keep PKI, trust and caches; default: the project's `.plantbench` (a gateway uses its state folder). */
+  readonly dataDir?: string;
+  /**
+   * MQTT sinks queue every message in this disk outbox and delete it once the broker has it
+   * (docs/store-and-forward.md). Unset: they publish directly.
+   */
+  readonly storeAndForward?: StoreAndForwardOptions;
 }
 
 /** A running project: its simulators (when simulated), connectors and pipelines. */
@@ -66,10 +76,26 @@ export async function startProjectSession(root: string, options: SessionOptions)
     }
   }
 
+  // One outbox file for the run, shared by its sinks (a queue each), closed when the run stops.
+  // Only when an MQTT sink runs: nothing else uses it, and a run without one leaves no file behind.
+  let outbox: Outbox | undefined;
+  let saf: ReturnType<typeof storeAndForward> | undefined;
+  if (options.storeAndForward && publishesToMqtt(loaded, options.pipelines)) {
+    const o = options.storeAndForward;
+    try {
+      outbox = new Outbox(o.file, { maxEntries: o.maxEntries, maxAgeMs: o.maxAgeMs, whenFull: o.whenFull === 'drop-oldest' ? 'drop-oldest' : 'refuse' });
+    } catch (err) {
+      if (!(err instanceof OutboxOpenError)) throw err;
+      await Promise.allSettled(simulators.map((s) => s.stop()));
+      return { problems: [{ file: relative(loaded.root, o.file) || o.file, line: 0, col: 0, path: [], message: err.message }] };
+    }
+    saf = storeAndForward(outbox, o);
+  }
   const connectors: Connector = createConnectors({
-    dataDir: join(loaded.root, '.plantbench'),
+    dataDir: options.dataDir ?? join(loaded.root, '.plantbench'),
     log: (level, message, fields) => event(level, message, fields),
     ...(options.mqttSandbox ? { mqttSandbox: options.mqttSandbox } : {}),
+    ...(saf ? { storeAndForward: saf } : {}),
   });
   const { runner, problems } = ProjectRunner.prepare(loaded, {
     pipelines: options.pipelines,
@@ -81,6 +107,7 @@ export async function startProjectSession(root: string, options: SessionOptions)
   });
   if (!runner) {
     await connectors.dispose();
+    outbox?.close();
     await Promise.allSettled(simulators.map((s) => s.stop()));
     return { problems };
   }
@@ -93,8 +120,11 @@ export async function startProjectSession(root: string, options: SessionOptions)
       runner,
       simulators,
       async stop() {
+        // Sinks paused on a full outbox write over the cap now, so the pipelines can drain.
+        saf?.beginClosing();
         await runner.stop();
         await connectors.dispose();
+        outbox?.close();
         await Promise.allSettled(simulators.map((s) => s.stop()));
       },
     },

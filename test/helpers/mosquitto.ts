@@ -20,9 +20,9 @@ export interface Mosquitto {
 }
 
 /** Debian's mosquitto on loopback with a config of our own (never the system service). */
-export async function startMosquitto(options: { extraConfig?: string; port?: number } = {}): Promise<Mosquitto> {
+export async function startMosquitto(options: { extraConfig?: string; port?: number; host?: string } = {}): Promise<Mosquitto> {
   if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install the Debian package "mosquitto" (.ci/run does)`);
-  const host = '127.0.0.1';
+  const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const dir = mkdtempSync(join(tmpdir(), 'plantbench-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DEFAULT_STORE_AND_FORWARD } from '../../connectors/store-and-forward.ts';
 import type { LogEntry } from '../../engine/runtime.ts';
 import { startProjectSession } from '../../host/project-session.ts';
 import { ArmingError, MAX_ARM_MINUTES, SafetyGate } from '../../host/safety/gate.ts';
@@ -165,6 +166,8 @@ export async function run(target: string | undefined, options: RunOptions): Prom
     secrets,
     log,
     ...(options.mqttSandbox ? { mqttSandbox: options.mqttSandbox } : {}),
+    // Store-and-forward for real brokers only: a simulated or sandboxed run's backlog must never reach a real one later.
+    ...(mode !== 'simulated' && !options.mqttSandbox ? { storeAndForward: { ...DEFAULT_STORE_AND_FORWARD, file: join(root, '.plantbench', 'outbox.db') } } : {}),
     writes: (current) => {
       gate = new SafetyGate({
         mode,

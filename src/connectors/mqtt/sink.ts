@@ -4,13 +4,16 @@
 // input until the broker catches up, so back-pressure reaches the sources. A message the broker
 // does not confirm goes to the error port; stop() waits for every acknowledgement. A run with an MQTT
 // sandbox (ConnectorEnv.mqttSandbox) publishes every topic under that prefix instead.
+// With store-and-forward (ConnectorEnv.storeAndForward) a batch is done once it is in the disk
+// outbox, and forwarder.ts sends it from there: docs/store-and-forward.md.
 import type { IClientPublishOptions } from 'mqtt';
 import { defineKind, type NodeContext } from '../../engine/node-kind.ts';
 import { mqttSinkNode } from '../../shared/nodes/mqtt-sink.ts';
 import type { Batch, Sample } from '../../shared/sample.ts';
 import { explainError } from './client-options.ts';
 import { NotConnectedError, statusFields, type ConnectionStatus, type Disposable, type MqttConnection } from './connection.ts';
-import { encodeJson, encodeValue } from './payload.ts';
+import { Forwarder, type ForwarderHooks, type Pending } from './forwarder.ts';
+import { encodeJson, encodeValue, payloadText } from './payload.ts';
 import { MqttResources } from './resources.ts';
 import type { EdgeNode } from './sparkplug/edge-node.ts';
 import { compileTopicTemplate, topicNameProblem } from './topic.ts';
@@ -31,6 +34,16 @@ export const MAX_IN_FLIGHT = 1000;
 
 /** How often the published count goes into the node status. */
 const STATUS_INTERVAL_MS = 250;
+
+/** Errors that mean the connection went, not that the broker refused the message: sent again later. */
+const CONNECTION_GONE = new Set(['Connection closed', 'client disconnecting', 'No connection to broker']);
+
+/** What the outbox keeps of a Sparkplug sample: seq and aliases belong to a session, so samples are stored, not payloads. */
+function storedSample(s: Sample): string {
+  return JSON.stringify({ path: s.path, value: s.value, quality: s.quality, ts: s.ts, ...(s.status ? { status: s.status } : {}), ...(s.meta ? { meta: s.meta } : {}) });
+}
+
+const textOf = (payload: Buffer | string): string => (typeof payload === 'string' ? payload : payloadText(payload));
 
 /** A published batch with messages still unconfirmed. */
 interface OpenBatch {
@@ -65,6 +78,7 @@ export function mqttSinkKind(resources: MqttResources) {
 
     let connection: MqttConnection | undefined;
     let edge: { key: string; node: EdgeNode } | undefined;
+    let forwarder: Forwarder | undefined;
     const disposables: Disposable[] = [];
     let failFast = false;
     let published = 0;
@@ -112,6 +126,12 @@ export function mqttSinkKind(resources: MqttResources) {
 
     const onStatus = (s: ConnectionStatus): void => {
       ctx.report(statusFields(s));
+      if (forwarder) {
+        // Nothing is given up with an outbox: it waits on disk for the broker. Sending resumes from
+        // onConnect, after a Sparkplug edge node's births.
+        if (s.connection !== 'connected') forwarder.onConnection(false);
+        return;
+      }
       if (s.connection === 'connected') {
         failFast = false;
         giveUpTimer?.dispose();
@@ -186,6 +206,70 @@ export function mqttSinkKind(resources: MqttResources) {
       ctx.report({ published, bdSeq: st.bdSeq, seq: st.seq, births: st.births, rebirthRequests: st.rebirthRequests });
     }
 
+    /** Outbox mode, plain payloads: topics checked and payloads encoded now, so the outbox holds what goes on the wire. */
+    function appendPlain(fw: Forwarder, batch: Batch): void | Promise<void> {
+      const topicOf = sandbox ? (s: Sample) => `${sandbox}/${template.topic!(s)}` : template.topic!;
+      const messages: { topic: string; payload: string }[] = [];
+      const samples: Sample[] = [];
+      let lastTopic = '';
+      for (const s of batch) {
+        const topic = topicOf(s);
+        if (topic !== lastTopic) {
+          const problem = topicNameProblem(topic);
+          if (problem) {
+            ctx.fail(s, `topic "${topic}" (from "${config.topic}" and path "${s.path}"): ${problem}`);
+            continue;
+          }
+          lastTopic = topic;
+        }
+        messages.push({ topic, payload: encode(s) });
+        samples.push(s);
+      }
+      return fw.append(messages, samples);
+    }
+
+    function forwarderHooks(saf: NonNullable<MqttResources['env']['storeAndForward']>): ForwarderHooks {
+      const url = (): string => connection?.url ?? deviceId;
+      return {
+        saf,
+        // A sandboxed run keeps its own queue: its backlog never goes out unsandboxed.
+        queue: sandbox ? `${sandbox}|${ctx.pipelineId}/${ctx.nodeId}` : `${ctx.pipelineId}/${ctx.nodeId}`,
+        ctx,
+        connected: () => connection?.connected ?? false,
+        maxInFlight: () => (connection && config.qos > 0 ? limit(connection) : MAX_IN_FLIGHT),
+        historicalGroups: sparkplug !== undefined,
+        send(group, historical, settle) {
+          const conn = connection!;
+          if (edge) {
+            const node = edge.node;
+            const samples = group.map((m) => m.sample ?? (JSON.parse(textOf(m.payload)) as Sample));
+            node.publish(sparkplug!.deviceId, samples, (s, reason) => ctx.fail(s, reason), historical).then(
+              () => {
+                for (let i = 0; i < group.length; i++) settle(i);
+                const st = node.stats();
+                ctx.report({ bdSeq: st.bdSeq, seq: st.seq, births: st.births, rebirthRequests: st.rebirthRequests });
+              },
+              (err: Error) => {
+                for (let i = 0; i < group.length; i++) settle(i, err);
+              },
+            );
+            return;
+          }
+          const opts = conn.protocolVersion === 5 ? v5Options : v4Options;
+          for (let i = 0; i < group.length; i++) {
+            const m = group[i]!;
+            conn.publish(m.topic, m.payload, opts, (err) => settle(i, err));
+          }
+        },
+        transient: (err) => err instanceof NotConnectedError || CONNECTION_GONE.has(err.message),
+        sampleOf: (m: Pending): Sample =>
+          sparkplug
+            ? (JSON.parse(textOf(m.payload)) as Sample)
+            : { path: m.topic, value: textOf(m.payload), quality: 'good', ts: m.at ?? Date.now() },
+        reason: (m, err) => (sparkplug ? `Sparkplug publish failed: ${explainError(url(), err)}` : `publish to "${m.topic}" failed: ${explainError(url(), err)}`),
+      };
+    }
+
     return {
       async start() {
         const device = MqttResources.mqttDevice(deviceId, ctx.device(deviceId));
@@ -196,7 +280,17 @@ export function mqttSinkKind(resources: MqttResources) {
         } else {
           connection = resources.connection(deviceId, device);
         }
+        const saf = resources.env.storeAndForward;
+        if (saf) {
+          forwarder = new Forwarder(forwarderHooks(saf));
+          forwarder.start();
+        }
         disposables.push(connection.onStatus(onStatus));
+        if (forwarder) {
+          const fw = forwarder;
+          disposables.push(connection.onConnect(() => fw.onConnection(true)));
+          if (connection.connected) fw.onConnection(true);
+        }
         if (template.problem && !sparkplug) throw new Error(template.problem);
         if (sandbox) ctx.report({ sandbox: sparkplug ? `group ${groupId}` : `${sandbox}/…` });
       },
@@ -206,6 +300,7 @@ export function mqttSinkKind(resources: MqttResources) {
         if (!conn) throw new Error(`not connected to device "${deviceId}": the node did not start`);
         if (!sparkplug && template.problem) throw new Error(template.problem);
         if (batch.length === 0) return;
+        if (forwarder) return sparkplug ? forwarder.append(batch.map((s) => ({ topic: '', payload: storedSample(s) })), batch) : appendPlain(forwarder, batch);
         // The usual case returns at once, without a promise: the engine goes on in the same turn.
         if (!edge && conn.connected) return publishPlain(conn, batch);
         return publishWhenConnected(conn, batch);
@@ -214,13 +309,16 @@ export function mqttSinkKind(resources: MqttResources) {
       async stop() {
         // Every acknowledgement owed comes in first (or the give-up timer fails the rest).
         if (inFlight > 0) await new Promise<void>((resolve) => drainWaiters.push(resolve));
+        // With an outbox: drain for a bounded time; the rest stays on disk for the next start.
+        await forwarder?.stop();
         for (const d of disposables) d.dispose();
         disposables.length = 0;
         giveUpTimer?.dispose();
         giveUpTimer = undefined;
         reportTimer?.dispose();
         reportTimer = undefined;
-        ctx.report({ published });
+        if (!forwarder) ctx.report({ published });
+        forwarder = undefined;
         if (edge) {
           const { key, node } = edge;
           edge = undefined;

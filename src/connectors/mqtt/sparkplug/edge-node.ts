@@ -142,9 +142,11 @@ export class EdgeNode {
   /**
    * Publishes a batch for one device (or the node). New metrics or a changed datatype make a new
    * birth, which carries the latest values; otherwise a DATA message by alias. Resolves when written
-   * (Sparkplug messages are QoS 0). `reject` gets samples that cannot be published.
+   * (Sparkplug messages are QoS 0). `reject` gets samples that cannot be published. `historical`:
+   * the batch is a backlog sent after an outage (store-and-forward), so every DATA metric is marked
+   * isHistorical and keeps its sample's timestamp.
    */
-  publish(device: string | undefined, batch: readonly Sample[], reject: (s: Sample, reason: string) => void): Promise<void> {
+  publish(device: string | undefined, batch: readonly Sample[], reject: (s: Sample, reason: string) => void, historical = false): Promise<void> {
     const scope = this.scopes.get(device ?? '');
     if (!scope) return Promise.reject(new Error(`edge node ${this.edgeNodeId}: device ${device ?? '(node)'} is not attached`));
     if (!this.connection.connected) return Promise.reject(this.connection.notConnected());
@@ -198,7 +200,7 @@ export class EdgeNode {
     entries.forEach((e, i) => {
       if (born && latest.get(e.name) === i) return;
       const def = scope.metrics.get(e.name)!;
-      data.push({ alias: def.alias, timestamp: e.ts, datatype: def.datatype, value: e.value, quality: e.quality, ...(born ? { isHistorical: true } : {}) });
+      data.push({ alias: def.alias, timestamp: e.ts, datatype: def.datatype, value: e.value, quality: e.quality, ...(born || historical ? { isHistorical: true } : {}) });
     });
     if (data.length > 0) {
       const type = device === undefined ? 'NDATA' : 'DDATA';
