@@ -197,6 +197,8 @@ class RuntimeNode {
  */
 export class PipelineRun {
   readonly id: string;
+  /** The pipeline this run executes (node types for metrics and readiness). */
+  readonly pipeline: PipelineFile;
   private readonly nodes = new Map<string, RuntimeNode>();
   private readonly order: RuntimeNode[] = [];
   private readonly edgeQueues: EdgeQueue[] = [];
@@ -213,6 +215,7 @@ export class PipelineRun {
     this.options = options;
     const { pipeline } = options;
     this.id = pipeline.id;
+    this.pipeline = pipeline;
     const devices = options.devices ?? (() => undefined);
     const { graph, problems } = analyzeGraph(pipeline, { device: devices });
     if (!graph) {

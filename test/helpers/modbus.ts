@@ -8,14 +8,14 @@ import { startLiveRun, type LiveRun } from './live-run.ts';
 
 export const quietLog = (): void => {};
 
-export async function startSim(points: unknown[], options: { unitId?: number; port?: number; id?: string; baseDir?: string } = {}): Promise<RunningModbusSimulator> {
+export async function startSim(points: unknown[], options: { unitId?: number; port?: number; id?: string; baseDir?: string; host?: string } = {}): Promise<RunningModbusSimulator> {
   const profile = simulatorFile.parse({
     apiVersion: 'plantbench/v1',
     kind: 'Simulator',
     id: options.id ?? 'sim',
     protocol: 'modbus',
     unitId: options.unitId ?? 1,
-    bind: { host: '127.0.0.1', port: options.port ?? 0 },
+    bind: { host: options.host ?? '127.0.0.1', port: options.port ?? 0 },
     points,
   }) as ModbusProfile;
   return startModbusSimulator(profile, { baseDir: options.baseDir ?? process.cwd(), log: quietLog });

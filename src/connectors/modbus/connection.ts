@@ -43,6 +43,8 @@ export interface ModbusSession {
   readonly queueDepth: number;
   /** Why the connection is down, while it is. */
   readonly lastError: string | undefined;
+  /** Reconnect attempts since the connection was opened (the gateway's metrics). */
+  readonly reconnects: number;
   /** False while a unit is backed off after repeated timeouts. */
   unitAvailable(unit: number): boolean;
   readRegisters(unit: number, area: 'holding' | 'input', offset: number, count: number, options: RequestOptions): Promise<number[]>;
@@ -139,6 +141,7 @@ export class ModbusConnection {
   private closed = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnects = 0;
   private silentTimeouts = 0;
   /** Re-opened for silence already; not again until something answers (a lone dead unit must not churn the socket). */
   private reopened = false;
@@ -180,6 +183,9 @@ export class ModbusConnection {
       },
       get lastError() {
         return c.state === 'connected' ? undefined : c.lastError;
+      },
+      get reconnects() {
+        return c.reconnects;
       },
       unitAvailable: (unit) => this.unitAvailable(unit),
       readRegisters: (unit, area, offset, count, options) =>
@@ -452,6 +458,7 @@ export class ModbusConnection {
     if (this.closed || this.refs <= 0) return;
     const base = Math.min(RECONNECT_MIN_MS * 2 ** this.attempt, RECONNECT_MAX_MS);
     this.attempt++;
+    this.reconnects++;
     this.reconnectTimer = setTimeout(() => this.connect(), base * (0.75 + 0.25 * Math.random()));
   }
 

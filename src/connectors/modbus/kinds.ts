@@ -125,6 +125,7 @@ export function createSinkKind(runtime: ModbusRuntime) {
       ctx.report({
         connection: target.session.state,
         queueDepth: target.session.queueDepth,
+        reconnects: target.session.reconnects,
         writes: writer.written,
         writeErrors: writer.errors,
         lastError: writer.lastError,

@@ -371,6 +371,7 @@ export class DevicePoller {
     sub.subscriber.report({
       connection: session.state,
       queueDepth: session.queueDepth,
+      reconnects: session.reconnects,
       stalenessMs: Number.isFinite(oldest) ? Math.max(0, Math.round(now - oldest)) : undefined,
       polls,
       pollsSkipped,

@@ -99,6 +99,7 @@ export class DeviceConnection implements ClosableConnection {
   private currentSession?: ClientSession;
   private state: ConnectionState = 'connecting';
   private lastError?: string;
+  private reconnects = 0;
   private loggedError?: string;
   private readonly listeners = new Set<(status: ConnectionStatus) => void>();
   private readonly subscriptions: SubscriptionManager;
@@ -127,7 +128,8 @@ export class DeviceConnection implements ClosableConnection {
   }
 
   get status(): ConnectionStatus {
-    return this.lastError === undefined ? { state: this.state } : { state: this.state, lastError: this.lastError };
+    const counted = this.reconnects ? { reconnects: this.reconnects } : {};
+    return this.lastError === undefined ? { state: this.state, ...counted } : { state: this.state, lastError: this.lastError, ...counted };
   }
 
   get session(): ClientSession | undefined {
@@ -346,6 +348,7 @@ export class DeviceConnection implements ClosableConnection {
       }
       this.setState('disconnected', error.message);
       this.settleFirst();
+      this.reconnects++;
       this.retryTimer = setTimeout(() => void this.attempt(), delay);
     }
   }
@@ -358,10 +361,14 @@ export class DeviceConnection implements ClosableConnection {
       this.setState('reconnecting', `${this.endpoint}: ${why}`);
     };
     client.on('connection_lost', lost('connection lost'));
-    client.on('start_reconnection', lost('connection lost'));
+    client.on('start_reconnection', () => {
+      this.reconnects++;
+      lost('connection lost')();
+    });
     session.on('keepalive_failure', lost('the server does not answer (keep-alive failed)'));
     client.on('reconnection_attempt_has_failed', (err: Error) => {
       if (this.closing || this.client !== client) return;
+      this.reconnects++;
       this.setState('reconnecting', explainConnectError(err, this.device, this.env.dataDir).message);
       // A certificate trusted meanwhile by `plantbench trust` must be seen by the next attempt.
       if (/Certificate/.test(err.message)) void this.pki().then((pki) => pki.reloadCertificates()).catch(() => undefined);

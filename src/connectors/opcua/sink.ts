@@ -21,7 +21,7 @@ export function opcuaSinkKind(pool: ConnectionPool) {
     const writer = sinkWriter(ctx, config.device, config.tag);
 
     const report = (status: ConnectionStatus): void =>
-      ctx.report({ connection: reportedState(status), lastError: status.lastError, written: writer.written, ...writer.status() });
+      ctx.report({ connection: reportedState(status), lastError: status.lastError, reconnects: status.reconnects ?? 0, written: writer.written, ...writer.status() });
 
     return {
       async start() {

@@ -43,6 +43,7 @@ export function opcuaSourceKind(pool: ConnectionPool) {
         connection: reportedState(status),
         monitoredItems: config.mode === 'subscribe' ? (subscription?.activeItems ?? 0) : undefined,
         lastError: status.lastError,
+        reconnects: status.reconnects ?? 0,
       });
 
     const signalOutage = (status: ConnectionStatus): void => {

@@ -18,6 +18,8 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'dis
 export interface ConnectionStatus {
   readonly state: ConnectionState;
   readonly lastError?: string;
+  /** Reconnect attempts since the connection was opened (the gateway's metrics). */
+  readonly reconnects?: number;
 }
 
 export interface Disposable {
