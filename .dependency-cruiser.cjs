@@ -101,6 +101,28 @@ module.exports = {
       from: { path: '^src/(connectors|simulators)/' },
       to: { path: '^src/(host|cli|main|renderer)/' },
     },
+    // ── gateway: the headless runtime and export, used only by the CLI ──────────
+    {
+      name: 'gateway-below-cli',
+      comment: 'src/gateway may import shared/engine/connectors/simulators/store/host, never renderer/main/preload/cli (docs/gateway.md).',
+      severity: 'error',
+      from: { path: '^src/gateway/' },
+      to: { path: '^src/(renderer|main|preload|cli)/' },
+    },
+    {
+      name: 'only-cli-imports-gateway',
+      comment: 'Nothing but src/cli (and src/gateway itself) imports src/gateway; the host only its export planner.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(cli|gateway|host)/' },
+      to: { path: '^src/gateway/' },
+    },
+    {
+      name: 'host-imports-only-gateway-export',
+      comment: 'The host (the Export dialog\'s service) uses planExport/writeExport, never the gateway runtime.',
+      severity: 'error',
+      from: { path: '^src/host/' },
+      to: { path: '^src/gateway/', pathNot: '^src/gateway/(export|bundle)\\.ts$' },
+    },
     // ── hygiene ──────────────────────────────────────────────────────────────────
     {
       name: 'no-circular',

@@ -4,13 +4,13 @@
 //   node bench/startup/run.ts [--quick] [--no-write]
 // Each case runs 5 times (3 with --quick), interleaved; medians with min–max are printed and
 // appended to bench/RESULTS.md.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
 import { startSimulator } from '../../src/simulators/index.ts';
+import { firstPublish } from '../lib/first-publish.ts';
 import { appendResults, machineLine, range, shouldWrite } from '../lib/report.ts';
 
 const quick = process.argv.includes('--quick');
@@ -43,25 +43,8 @@ function writeProject(root: string, brokerUrl: string, opcuaEndpoint?: string): 
   );
 }
 
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
-
-async function once(root: string, brokerUrl: string, entry: string): Promise<{ firstMs: number; rss: number }> {
-  const sub = await mqtt.connectAsync(brokerUrl);
-  await sub.subscribeAsync('bench/#');
-  const first = new Promise<number>((resolve) => sub.once('message', () => resolve(performance.now())));
-  const started = performance.now();
-  const child = spawn(process.execPath, [entry, 'run', root], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const firstMs = (await first) - started;
-  await new Promise((r) => setTimeout(r, RSS_AFTER_MS));
-  const rss = rssMb(child.pid!);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  await sub.endAsync();
-  return { firstMs, rss };
-}
+const once = (root: string, brokerUrl: string, entry: string) =>
+  firstPublish({ brokerUrl, topic: 'bench/#', command: process.execPath, args: [entry, 'run', root], rssAfterMs: RSS_AFTER_MS });
 
 const fmt = (xs: number[], digits = 0): string => range(xs, (x) => x.toFixed(digits));
 

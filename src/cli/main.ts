@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './output.ts';
 
@@ -12,7 +14,13 @@ Commands:
   test <project|file.test.yaml...>
                                 Run pipeline unit tests on the virtual clock. Ends with "N passed, N failed".
       --filter TEXT             Only cases whose name contains TEXT.
-  run <project>                 Run the project's pipelines headless until SIGINT/SIGTERM, then drain.
+  export <project>              Write a gateway bundle: runtime, pipelines, gateway.yaml, systemd unit,
+                                Dockerfile, README (docs/gateway.md). No secret value goes in it.
+      --out DIR|FILE.tar.gz     Where to write it (a new folder, or a .tar.gz).
+      --pipeline ID             Export only this pipeline (repeatable; default: all).
+  run <project|bundle>          Run the project's pipelines headless until SIGINT/SIGTERM, then drain.
+                                A bundle folder (with gateway.yaml) runs the gateway runtime:
+                                JSON logs, hot reload, health (--state DIR, --secrets FILE).
       --pipeline ID             Run only this pipeline (repeatable).
       --secrets FILE            Secrets file (YAML NAME: value, chmod 600).
       --duration MS             Stop by itself after MS milliseconds.
@@ -101,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
       result: { type: 'string' },
       limit: { type: 'string' },
       csv: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      state: { type: 'string' },
     },
   });
   const [command, ...targets] = positionals;
@@ -120,7 +130,14 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/validate.ts')).validate(targets, { json: values.json, checkSecrets: values['check-secrets'], secrets: values.secrets });
     case 'test':
       return (await import('./commands/test.ts')).test(targets, { json: values.json, filter: values.filter });
+    case 'export':
+      return (await import('./commands/export.ts')).exportBundle(targets[0], { json: values.json, pipelines: values.pipeline, out: values.out });
     case 'run': {
+      // A gateway bundle runs the gateway runtime (the same as node plantbench-gateway.js run).
+      if (targets[0] && existsSync(join(targets[0], 'gateway.yaml'))) {
+        const { runGateway } = await import('../gateway/runtime.ts');
+        return runGateway({ bundleDir: targets[0], stateDir: values.state, secretsFile: values.secrets, durationMs: number('duration', values.duration) });
+      }
       const { run, runModeOf } = await import('./commands/run.ts');
       const mode = runModeOf({ mode: values.mode, simulate: values.simulate, arm: values.arm, armMinutes: values['arm-minutes'], yesIKnow: values['yes-i-know'] });
       return run(targets[0], {

@@ -1,0 +1,263 @@
+// Export a project with `plantbench export`, copy only the bundle to a clean folder outside the
+// checkout, run it with the plain Node 22 binary (no node_modules, no NODE_PATH) and receive its
+// messages at Debian's mosquitto, which requires a password given as ${secret:…}.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { passwordConfig, startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const BIN = new URL('../../bin/plantbench.js', import.meta.url).pathname;
+const NODE22 = new URL('../../node_modules/node/bin/node', import.meta.url).pathname;
+const HOST = '127.0.0.170';
+const USER = 'gateway';
+// Values a scan of the bundle must never find.
+const PASSWORD = 'pw-7f3c9e1a-never-in-a-bundle';
+const API_KEY = 'key-52b8d04c-never-in-a-bundle';
+
+let broker: Mosquitto;
+let passwd: ReturnType<typeof passwordConfig>;
+let work: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  passwd = passwordConfig(USER, PASSWORD);
+  broker = await startMosquitto({ host: HOST, extraConfig: passwd.config });
+  work = mkdtempSync(join(tmpdir(), 'plantbench-gateway-test-'));
+});
+afterAll(async () => {
+  await broker?.stop();
+  passwd?.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+afterEach(async () => {
+  for (const c of children.splice(0)) {
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGKILL');
+      await new Promise((r) => c.once('exit', r));
+    }
+  }
+});
+
+function writeProject(root: string): void {
+  mkdirSync(join(root, 'devices'), { recursive: true });
+  mkdirSync(join(root, 'pipelines'), { recursive: true });
+  writeFileSync(join(root, 'plantbench.yaml'), 'apiVersion: plantbench/v1\nkind: Project\nname: gateway test\nuns: { enterprise: acme, site: s1 }\n');
+  writeFileSync(
+    join(root, 'devices/broker.yaml'),
+    `apiVersion: plantbench/v1\nkind: Device\nid: broker\nprotocol: mqtt\nurl: ${broker.url}\nprotocolVersion: 5\nusername: ${USER}\npassword: \${secret:MQTT_PASSWORD}\n`,
+  );
+  // A device the exported pipeline does not use: it must stay out of the bundle.
+  writeFileSync(join(root, 'devices/other.yaml'), `apiVersion: plantbench/v1\nkind: Device\nid: other\nprotocol: mqtt\nurl: mqtt://${HOST}:1\npassword: \${env:OTHER_KEY}\n`);
+  writeFileSync(
+    join(root, 'pipelines/line.yaml'),
+    'apiVersion: plantbench/v1\nkind: Pipeline\nid: line\nname: line\nnodes:\n  src:\n    type: signal\n    config: { path: tank/level, intervalMs: 50, shape: { kind: ramp } }\n  pub:\n    type: mqtt-sink\n    config: { device: broker, topic: "gw/{path}", qos: 1 }\nedges:\n  - { from: src, to: pub }\n',
+  );
+  writeFileSync(
+    join(root, 'pipelines/unused.yaml'),
+    'apiVersion: plantbench/v1\nkind: Pipeline\nid: unused\nname: unused\nnodes:\n  src:\n    type: signal\n    config: { path: x, intervalMs: 1000, shape: { kind: ramp } }\n  pub:\n    type: mqtt-sink\n    config: { device: other, topic: "x/{path}" }\nedges:\n  - { from: src, to: pub }\n',
+  );
+}
+
+function plantbench(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Exports the project and copies only the bundle to a fresh folder; returns the copy. */
+function exportAndCopy(name: string): string {
+  const project = join(work, `${name}-project`);
+  writeProject(project);
+  const out = join(work, `${name}-export`);
+  // The secret values are in the environment of the export too: they must still not be written.
+  const r = plantbench(['export', project, '--pipeline', 'line', '--out', out], { PLANTBENCH_SECRET_MQTT_PASSWORD: PASSWORD, OTHER_KEY: API_KEY });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const clean = join(work, `${name}-gateway`);
+  cpSync(out, join(clean, 'bundle'), { recursive: true });
+  // The health server on this test's address, on a free port.
+  const config = join(clean, 'bundle/gateway.yaml');
+  const text = readFileSync(config, 'utf8');
+  expect(text).toMatch(/host: 127\.0\.0\.1/);
+  writeFileSync(config, text.replace('host: 127.0.0.1', `host: ${HOST}`).replace('port: 9464', 'port: 0'));
+  return clean;
+}
+
+interface Gateway {
+  child: ChildProcess;
+  lines: () => Record<string, unknown>[];
+  stdout: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Plain Node 22, cwd outside the checkout, no NODE_PATH, only the secret in the environment. */
+function startGateway(dir: string, env: NodeJS.ProcessEnv = { PLANTBENCH_SECRET_MQTT_PASSWORD: PASSWORD }): Gateway {
+  const child = spawn(NODE22, [join(dir, 'bundle/plantbench-gateway.js'), 'run'], { cwd: dir, env: { PATH: '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    exited,
+    stdout: () => `${out}${err ? `\nstderr: ${err}` : ''}`,
+    lines: () =>
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+async function subscribe(topic: string): Promise<{ messages: { topic: string; payload: string }[]; end(): Promise<void> }> {
+  const client = await mqtt.connectAsync(broker.url, { username: USER, password: PASSWORD });
+  const messages: { topic: string; payload: string }[] = [];
+  client.on('message', (t, p) => messages.push({ topic: t, payload: p.toString() }));
+  await client.subscribeAsync(topic, { qos: 1 });
+  return { messages, end: () => client.endAsync() };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name));
+}
+
+describe('gateway export', () => {
+  it('exports a bundle without secret values that runs under plain Node 22 and publishes to mosquitto; SIGTERM drains', async () => {
+    const dir = exportAndCopy('run');
+    const bundle = join(dir, 'bundle');
+    const names = filesUnder(bundle).map((f) => f.slice(bundle.length + 1)).sort();
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'plantbench-gateway.js',
+        'package.json',
+        'gateway.yaml',
+        'plantbench-gateway.service',
+        'Dockerfile',
+        'compose.yaml',
+        '.dockerignore',
+        'README.md',
+        'SECRETS.md',
+        'project/plantbench.yaml',
+        'project/devices/broker.yaml',
+        'project/pipelines/line.yaml',
+        'node_modules/better-sqlite3/prebuilds/linux-x64.node',
+        'node_modules/better-sqlite3/prebuilds/linux-arm64.node',
+      ]),
+    );
+    // Only what the selected pipeline uses; only the two Linux prebuilds.
+    expect(names.filter((n) => n.startsWith('project/'))).toHaveLength(3);
+    expect(readdirSync(join(bundle, 'node_modules/better-sqlite3/prebuilds')).sort()).toEqual(['linux-arm64.node', 'linux-x64.node']);
+    for (const file of filesUnder(bundle)) {
+      const bytes = readFileSync(file);
+      expect(bytes.includes(PASSWORD), `${file} holds the MQTT password`).toBe(false);
+      expect(bytes.includes(API_KEY), `${file} holds the API key`).toBe(false);
+    }
+    expect(readFileSync(join(bundle, 'SECRETS.md'), 'utf8')).toContain('${secret:MQTT_PASSWORD}');
+    expect(readFileSync(join(bundle, 'gateway.yaml'), 'utf8')).toMatch(/required: \[ "\$\{secret:MQTT_PASSWORD\}" \]/);
+
+    const sub = await subscribe('gw/#');
+    const gw = startGateway(dir);
+    try {
+      await waitFor(() => `messages at mosquitto; gateway said:\n${gw.stdout()}`, () => sub.messages.length >= 5, 20_000);
+      expect(sub.messages[0]!.topic).toBe('gw/tank/level');
+      const started = gw.lines().find((l) => l.msg === 'started')!;
+      expect(started).toMatchObject({ level: 'info', pipelines: ['line'], mode: 'live-read-only' });
+      expect(String(started.health)).toMatch(new RegExp(`^http://${HOST.replaceAll('.', '\\.')}:\\d+$`));
+      const health = await fetch(`${started.health as string}/metrics`);
+      expect(health.status).toBe(200);
+      // State (buffer, audit log) in ./state of the working directory, not in the bundle.
+      expect(statSync(join(dir, 'state')).isDirectory()).toBe(true);
+      expect(statSync(join(dir, 'state/buffer.db')).isFile()).toBe(true);
+      expect(readdirSync(bundle).includes('state')).toBe(false);
+
+      gw.child.kill('SIGTERM');
+      expect(await gw.exited).toBe(0);
+    } finally {
+      await sub.end();
+    }
+    const lines = gw.lines();
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) expect(typeof l.time === 'string' && typeof l.level === 'string' && typeof l.msg === 'string').toBe(true);
+    const stopped = lines.find((l) => l.msg === 'stopped') as { reason: string; stats: Record<string, Record<string, { in: number; out: number }>> };
+    expect(stopped.reason).toBe('SIGTERM');
+    // Drained: the sink took in everything the source emitted.
+    expect(stopped.stats.line!.pub!.in).toBe(stopped.stats.line!.src!.out);
+  });
+
+  it('writes a .tar.gz that tar extracts to the same bundle', () => {
+    const project = join(work, 'tar-project');
+    writeProject(project);
+    const out = join(work, 'gw.tar.gz');
+    const r = plantbench(['export', project, '--pipeline', 'line', '--out', out]);
+    expect(r.code).toBe(0);
+    const into = join(work, 'tar-x');
+    mkdirSync(into);
+    const x = spawnSync('tar', ['-xzf', out, '-C', into], { encoding: 'utf8' });
+    expect(x.stderr).toBe('');
+    expect(x.status).toBe(0);
+    const names = filesUnder(join(into, 'gw')).map((f) => f.slice(join(into, 'gw').length + 1));
+    expect(names).toEqual(expect.arrayContaining(['plantbench-gateway.js', 'gateway.yaml', 'project/pipelines/line.yaml', 'node_modules/better-sqlite3/prebuilds/linux-arm64.node']));
+    expect(statSync(join(into, 'gw/node_modules/better-sqlite3/prebuilds/linux-x64.node')).size).toBe(
+      statSync(new URL('../../node_modules/better-sqlite3/prebuilds/linux-x64.node', import.meta.url)).size,
+    );
+    const check = spawnSync(NODE22, [join(into, 'gw/plantbench-gateway.js'), 'validate'], { encoding: 'utf8', cwd: into, env: { PATH: '/usr/bin:/bin', PLANTBENCH_SECRET_MQTT_PASSWORD: PASSWORD } });
+    expect(check.stdout).toContain('"msg":"bundle valid"');
+    expect(check.status).toBe(0);
+  });
+
+  it('refuses an invalid bundle or a missing secret with file:line:col and exit code 2', async () => {
+    const dir = exportAndCopy('invalid');
+    const noSecret = startGateway(dir, {});
+    expect(await noSecret.exited).toBe(2);
+    const missing = noSecret.lines().find((l) => l.msg === 'invalid bundle')!;
+    expect(missing.where).toMatch(/^project\/devices\/broker\.yaml:\d+:\d+ password: unresolved \$\{secret:MQTT_PASSWORD\}/);
+
+    const pipeline = join(dir, 'bundle/project/pipelines/line.yaml');
+    writeFileSync(pipeline, readFileSync(pipeline, 'utf8').replace('intervalMs: 50', 'intervalMs: "fast"'));
+    const bad = startGateway(dir);
+    expect(await bad.exited).toBe(2);
+    const problem = bad.lines().find((l) => l.msg === 'invalid bundle')!;
+    expect(problem.where).toMatch(/^project\/pipelines\/line\.yaml:\d+:\d+ nodes\.src\.config\.intervalMs: /);
+    expect(bad.lines().at(-1)).toMatchObject({ msg: 'not started', exitCode: 2 });
+  });
+
+  it('hot-reloads a good change and rejects a bad one while the running version keeps publishing', async () => {
+    const dir = exportAndCopy('reload');
+    const pipeline = join(dir, 'bundle/project/pipelines/line.yaml');
+    const sub = await subscribe('#');
+    const gw = startGateway(dir);
+    try {
+      await waitFor(() => `first messages; gateway said:\n${gw.stdout()}`, () => sub.messages.some((m) => m.topic === 'gw/tank/level'), 20_000);
+      writeFileSync(pipeline, readFileSync(pipeline, 'utf8').replace('gw/{path}', 'gw2/{path}'));
+      await waitFor(() => `messages on gw2/ after the reload; gateway said:\n${gw.stdout()}`, () => sub.messages.some((m) => m.topic === 'gw2/tank/level'), 20_000);
+      expect(gw.lines().find((l) => l.msg === 'reloaded')).toBeDefined();
+
+      writeFileSync(pipeline, readFileSync(pipeline, 'utf8').replace('to: pub', 'to: nowhere'));
+      await waitFor(() => `a rejected reload; gateway said:\n${gw.stdout()}`, () => gw.lines().some((l) => l.msg === 'reload rejected: still running the previous version'), 20_000);
+      const rejected = gw.lines().find((l) => l.msg === 'reload rejected')!;
+      expect(rejected.where).toMatch(/^project\/pipelines\/line\.yaml:\d+:\d+ /);
+      const before = sub.messages.filter((m) => m.topic === 'gw2/tank/level').length;
+      await waitFor(() => `gw2/ messages still flowing; gateway said:\n${gw.stdout()}`, () => sub.messages.filter((m) => m.topic === 'gw2/tank/level').length >= before + 5, 10_000);
+      expect(gw.child.exitCode).toBe(null);
+
+      // A new bundle's project/ swapped in by renames (how an operator drops a new export in).
+      const project = join(dir, 'bundle/project');
+      cpSync(project, `${project}.next`, { recursive: true });
+      writeFileSync(`${project}.next/pipelines/line.yaml`, readFileSync(pipeline, 'utf8').replace('to: nowhere', 'to: pub').replace('gw2/{path}', 'gw3/{path}'));
+      renameSync(project, `${project}.old`);
+      renameSync(`${project}.next`, project);
+      await waitFor(() => `messages on gw3/ after the swap; gateway said:\n${gw.stdout()}`, () => sub.messages.some((m) => m.topic === 'gw3/tank/level'), 20_000);
+      gw.child.kill('SIGTERM');
+      expect(await gw.exited).toBe(0);
+    } finally {
+      await sub.end();
+    }
+  });
+});
