@@ -13,6 +13,7 @@ import { RevisionStore } from '../store/revisions.ts';
 import { createRpcHost, type Handlers, type RpcHost } from './rpc/server.ts';
 import { createAuditHandlers } from './services/audit.ts';
 import { createDiscoveryHandlers } from './services/discovery.ts';
+import { createExportHandlers } from './services/export.ts';
 import { createProjectService } from './services/project.ts';
 import { createRecordingService } from './services/recording.ts';
 import { createRunService } from './services/run.ts';
@@ -128,6 +129,7 @@ export function createWorkbench(options: WorkbenchOptions): Workbench {
     ...run.handlers,
     ...createWorkspaceHandlers(workspace),
     ...createAuditHandlers(() => audit),
+    ...createExportHandlers(projectRoot),
     ...recording.handlers,
     ...discoveryHandlers,
   };

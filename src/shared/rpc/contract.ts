@@ -3,13 +3,14 @@
 import type { RpcClient } from './client.ts';
 import { auditEvents, auditMethods } from './methods/audit.ts';
 import { discoveryEvents, discoveryMethods } from './methods/discovery.ts';
+import { exportEvents, exportMethods } from './methods/export.ts';
 import { projectEvents, projectMethods } from './methods/project.ts';
 import { recordingEvents, recordingMethods } from './methods/recording.ts';
 import { runEvents, runMethods } from './methods/run.ts';
 import { workspaceEvents, workspaceMethods } from './methods/workspace.ts';
 
-export const METHODS = { ...projectMethods, ...runMethods, ...workspaceMethods, ...discoveryMethods, ...auditMethods, ...recordingMethods };
-export const EVENTS = { ...projectEvents, ...runEvents, ...workspaceEvents, ...discoveryEvents, ...auditEvents, ...recordingEvents };
+export const METHODS = { ...projectMethods, ...runMethods, ...workspaceMethods, ...discoveryMethods, ...auditMethods, ...recordingMethods, ...exportMethods };
+export const EVENTS = { ...projectEvents, ...runEvents, ...workspaceEvents, ...discoveryEvents, ...auditEvents, ...recordingEvents, ...exportEvents };
 
 export type Methods = typeof METHODS;
 export type Events = typeof EVENTS;
