@@ -59,12 +59,26 @@
 
   // ---------- the canvas ----------
   const canvas = () => document.querySelector('[data-testid="canvas"] .react-flow');
-  /** Nodes in the DOM and how many of them are measured (React Flow hides a node until it is). */
+  /**
+   * Nodes drawn as DOM elements and how many of them are measured (React Flow hides a node until
+   * it is), and how many the overview canvas of a zoomed-out big pipeline has drawn (its nodes'
+   * elements are then out of layout, display: none, and not counted as drawn in the DOM).
+   */
   const nodeCount = () => {
-    const nodes = document.querySelectorAll('.react-flow__node');
+    const container = document.querySelector('.react-flow__nodes');
+    const laidOut = container && getComputedStyle(container).display !== 'none';
+    const nodes = laidOut ? document.querySelectorAll('.react-flow__node') : [];
     let shown = 0;
     for (const n of nodes) if (n.style.visibility !== 'hidden') shown++;
-    return { inDom: nodes.length, shown };
+    const overview = document.querySelector('[data-testid="canvas-overview"]');
+    return { inDom: nodes.length, shown, drawn: overview ? Number(overview.dataset.drawn ?? 0) : 0 };
+  };
+  /** Flow coordinates → page coordinates, from React Flow's viewport transform. */
+  const toScreen = (p) => {
+    const m = /translate\(([-\d.e]+)px, ?([-\d.e]+)px\) scale\(([-\d.e]+)\)/.exec(document.querySelector('.react-flow__viewport').style.transform);
+    const box = canvas().getBoundingClientRect();
+    const [tx, ty, zoom] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 1];
+    return { x: box.left + tx + p.x * zoom, y: box.top + ty + p.y * zoom };
   };
 
   let open;
@@ -87,7 +101,7 @@
     /**
      * Arms the open measurement: t0 is the next click anywhere in the page (the click on the
      * pipeline's name); `rendered` resolves at the first animation frame in which the canvas holds
-     * `expected` nodes, all measured and visible.
+     * `expected` nodes, all measured and visible, or its overview has drawn them all.
      */
     armOpen(expected) {
       const state = { t0: undefined, tRendered: undefined, frames: 0 };
@@ -102,9 +116,9 @@
             const t = now();
             state.frames++;
             const c = nodeCount();
-            if (c.inDom >= expected && c.shown >= expected) {
+            if ((c.inDom >= expected && c.shown >= expected) || c.drawn >= expected) {
               state.tRendered = t;
-              done({ t0: state.t0, tRendered: t, frames: state.frames, nodes: c.inDom });
+              done({ t0: state.t0, tRendered: t, frames: state.frames, nodes: Math.max(c.inDom, c.drawn) });
               return;
             }
           }
@@ -119,26 +133,39 @@
     /**
      * A node near the middle of the canvas that a click would really hit (not covered by the
      * minimap or the controls), and where to click it: its title bar. Arms the response measurement.
+     * In the overview (no node in the DOM) it picks from `drawn`: [id, flow x, flow y] of points
+     * inside the nodes as the benchmark placed them, and the click must land on the pane there
+     * (the overview selects the node under a pane click); selected means the inspector shows it.
      */
-    pickNode() {
+    pickNode(drawn = []) {
       const box = canvas().getBoundingClientRect();
       const cx = box.left + box.width / 2;
       const cy = box.top + box.height / 2;
       const candidates = [];
-      for (const n of document.querySelectorAll('.react-flow__node')) {
-        const head = n.querySelector('.pb-node__head') ?? n;
-        const r = head.getBoundingClientRect();
-        const x = r.left + r.width / 2;
-        const y = r.top + r.height / 2;
-        if (x < box.left || x > box.right || y < box.top || y > box.bottom) continue;
-        candidates.push({ d: (x - cx) ** 2 + (y - cy) ** 2, id: n.dataset.id, x, y, el: n });
+      const inBox = (x, y) => x >= box.left && x <= box.right && y >= box.top && y <= box.bottom;
+      const overview = nodeCount().inDom === 0;
+      if (overview) {
+        const pane = document.querySelector('.react-flow__pane');
+        for (const [id, fx, fy] of drawn) {
+          const { x, y } = toScreen({ x: fx, y: fy });
+          if (inBox(x, y)) candidates.push({ d: (x - cx) ** 2 + (y - cy) ** 2, id, x, y, el: pane });
+        }
+      } else {
+        for (const n of document.querySelectorAll('.react-flow__node')) {
+          const head = n.querySelector('.pb-node__head') ?? n;
+          const r = head.getBoundingClientRect();
+          const x = r.left + r.width / 2;
+          const y = r.top + r.height / 2;
+          if (inBox(x, y)) candidates.push({ d: (x - cx) ** 2 + (y - cy) ** 2, id: n.dataset.id, x, y, el: n });
+        }
       }
       candidates.sort((a, b) => a.d - b.d);
       // Hit-testing is slow on a big canvas: try the nearest first.
       const best = candidates.find((c) => {
         const hit = document.elementFromPoint(c.x, c.y);
-        return hit && c.el.contains(hit);
+        return hit && (overview ? hit === c.el : c.el.contains(hit));
       });
+      const isSelected = overview ? () => !!document.querySelector(`[data-testid="inspector"][data-node="${best.id}"]`) : () => best.el.classList.contains('selected');
       if (!best) return undefined;
       const state = {};
       state.selected = new Promise((resolve) => {
@@ -148,7 +175,7 @@
           const poll = async () => {
             for (;;) {
               await nextFrame();
-              if (best.el.classList.contains('selected')) return resolve({ tInput, tResponse: now() });
+              if (isSelected()) return resolve({ tInput, tResponse: now() });
             }
           };
           void poll();

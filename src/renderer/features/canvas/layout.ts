@@ -1,6 +1,7 @@
 import dagre from '@dagrejs/dagre';
-import { getNodesBounds, getViewportForBounds, type Viewport } from '@xyflow/react';
+import { getViewportForBounds, type Viewport } from '@xyflow/react';
 import type { Graph, PbNode } from './doc.ts';
+import type { Box } from './geometry.ts';
 
 const DEFAULT_SIZE = { width: 180, height: 90 };
 
@@ -48,17 +49,28 @@ export function autoLayout(graph: Graph, only?: ReadonlySet<string>): PbNode[] {
 /** Below this zoom nodes are drawn compact (lod.tsx): 11 px text would be under 5 px. */
 export const LOD_ZOOM = 0.4;
 
-/** Above this many nodes the canvas opens at roughFit's viewport (and renders only the nodes in view). */
+/**
+ * Above this many nodes the canvas renders only the nodes in view, hands React Flow each node's
+ * geometry up front (geometry.ts) and draws the overview (overview.tsx) when zoomed out.
+ */
 export const BIG_PIPELINE = 200;
 
 /**
- * The viewport to open a big pipeline with, before anything is measured: the fit view of its nodes
- * taken as 180×100 (`DEFAULT_SIZE`-ish) in a pane of width×height. The real pane is smaller than the
- * window passed in, so this zoom is an upper bound of the fit's; the canvas still fits afterwards.
- * It lets the first render already draw compact nodes (lod.tsx). Undefined for small pipelines.
+ * The viewport that fits these boxes into a pane of width×height, as React Flow's fitView computes
+ * it. The canvas fits big pipelines itself: React Flow's fitView waits until every node is
+ * measured, which never happens when it renders only the nodes in view.
  */
-export function roughFit(graph: Graph, width: number, height: number, fit: { padding: number; maxZoom: number }): Viewport | undefined {
-  if (graph.nodes.length <= BIG_PIPELINE) return undefined;
-  const bounds = getNodesBounds(graph.nodes.map((n) => ({ ...n, width: n.measured?.width ?? 180, height: n.measured?.height ?? 100 })));
-  return getViewportForBounds(bounds, width, height, 0.05, fit.maxZoom, fit.padding);
+export function fitBoxes(boxes: readonly Box[], width: number, height: number, fit: { padding: number; maxZoom: number; minZoom: number }): Viewport | undefined {
+  if (!boxes.length || width <= 0 || height <= 0) return undefined;
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const b of boxes) {
+    x0 = Math.min(x0, b.x);
+    y0 = Math.min(y0, b.y);
+    x1 = Math.max(x1, b.x + b.width);
+    y1 = Math.max(y1, b.y + b.height);
+  }
+  return getViewportForBounds({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, width, height, fit.minZoom, fit.maxZoom, fit.padding);
 }

@@ -4,7 +4,7 @@ import { ERROR_PORT, NODE_SPEC_BY_TYPE } from '../../../shared/nodes/index.ts';
 import { workbench } from '../../state/workbench.ts';
 import { useStore } from '../../lib/use-store.ts';
 import { portContext, portsOf, type PbNode } from './doc.ts';
-import { LOD_ZOOM } from './layout.ts';
+import { BIG_PIPELINE, LOD_ZOOM } from './layout.ts';
 import './lod.css';
 
 // Level of detail: below LOD_ZOOM (layout.ts) a node's text is too small to read, so the canvas
@@ -15,6 +15,13 @@ import './lod.css';
 /** True below LOD_ZOOM. A boolean selector: panning does not re-render, only crossing the threshold. */
 const compactSelector = (s: ReactFlowState): boolean => s.transform[2] < LOD_ZOOM;
 export const useCompact = (): boolean => useFlowStore(compactSelector);
+
+/**
+ * True when a big pipeline is zoomed out below LOD_ZOOM: the canvas then draws it as an overview
+ * into one <canvas> (overview.tsx) and React Flow's nodes render nothing (docs/workbench-ui.md).
+ */
+const overviewSelector = (s: ReactFlowState): boolean => s.transform[2] < LOD_ZOOM && s.nodeLookup.size > BIG_PIPELINE;
+export const useOverview = (): boolean => useFlowStore(overviewSelector);
 
 function CompactNodeView({ id, data, selected }: NodeProps<PbNode>) {
   const devices = useStore(workbench, (s) => s.devices);

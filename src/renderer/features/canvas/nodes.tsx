@@ -7,13 +7,13 @@ import { allProblems, workbench, type WorkbenchState } from '../../state/workben
 import { useStore } from '../../lib/use-store.ts';
 import { portContext, portsOf, type PbNode } from './doc.ts';
 import { configSummary } from './summary.ts';
-import { CompactNode, useCompact } from './lod.tsx';
+import { CompactNode, useCompact, useOverview } from './lod.tsx';
 import './would-write.css';
 
 // Problem counts per node of the open pipeline, computed once per change of the problem lists
 // (not once per node): a 1,000-node canvas asks for them on every store change.
 let problemCache: { key: unknown[]; counts: Map<string, number> } | undefined;
-function problemCounts(s: WorkbenchState): Map<string, number> {
+export function problemCounts(s: WorkbenchState): Map<string, number> {
   const key = [s.projectProblems, s.fileProblems, s.active];
   if (problemCache && problemCache.key.every((k, i) => k === key[i])) return problemCache.counts;
   const file = s.active !== undefined ? s.docs[s.active]?.file : undefined;
@@ -113,9 +113,12 @@ function PipelineNodeView({ id, data, selected }: NodeProps<PbNode>) {
 
 const MemoNode = memo(PipelineNodeView);
 
-/** The full node, or the compact one when zoomed out (lod.tsx). */
+/** The full node, the compact one when zoomed out (lod.tsx), or nothing in the overview (overview.tsx draws it). */
 function LodNode(props: NodeProps<PbNode>) {
-  return useCompact() ? <CompactNode {...props} /> : <MemoNode {...props} />;
+  const compact = useCompact();
+  const overview = useOverview();
+  if (overview) return null;
+  return compact ? <CompactNode {...props} /> : <MemoNode {...props} />;
 }
 
 /** Defined once, outside any component: React Flow re-creates every node when this object changes. */
