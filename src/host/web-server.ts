@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { hostname } from 'node:os';
@@ -6,11 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RpcPort } from '../shared/rpc/wire.ts';
+import { EXPORTS_PATH } from '../shared/rpc/methods/export.ts';
+import { EXPORTS_DIR } from './services/export.ts';
 import { createAccess, isLoopback, type Access } from './transport/access.ts';
 import { attachWebSocketRpc, RPC_PATH, type WebSocketRpc } from './transport/websocket.ts';
 
-// Browser mode: the built renderer (out/renderer, from `npm run build`) over HTTP(S), and the RPC
-// over a WebSocket at /rpc on the same origin. Every request needs the access token; pages get a
+// Browser mode: the built renderer (out/renderer, from `npm run build`) over HTTP(S), the RPC over a
+// WebSocket at /rpc on the same origin, and the project's written gateway archives at /exports/<name>. Every request needs the access token; pages get a
 // strict Content Security Policy (no inline script, connections only to this origin).
 
 /** Where `npm run build` puts the renderer bundle. */
@@ -43,6 +45,8 @@ export interface WebServerOptions {
   /** PEM certificate and key: serve https and wss. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly rendererDir?: string;
+  /** The project served: its gateway archives (.plantbench/exports/*.tar.gz) can be downloaded at /exports/<name>. */
+  readonly projectRoot?: string;
   /** A fixed token (tests); random by default. */
   readonly token?: string;
   readonly log?: (message: string) => void;
@@ -116,6 +120,16 @@ export function staticFile(root: string, pathname: string): string | undefined {
   }
 }
 
+
+/** An archive name as export.write makes them: one path segment ending in .tar.gz. */
+const ARCHIVE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.tar\.gz$/;
+
+/** The archive `name` in `exportsDir`, or undefined when it is not one (another folder, another kind of file, missing). */
+export function exportArchive(exportsDir: string, name: string): string | undefined {
+  if (!ARCHIVE_NAME.test(name) || name.includes('..')) return undefined;
+  return staticFile(exportsDir, `/${name}`);
+}
+
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const host = options.host ?? '127.0.0.1';
   const rendererDir = resolve(options.rendererDir ?? RENDERER_DIR);
@@ -141,6 +155,26 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return text(303, `see ${location}\n`, { location, 'set-cookie': access.cookie });
     }
     if (url.pathname === RPC_PATH) return text(426, `${RPC_PATH} is a WebSocket\n`, { upgrade: 'websocket' });
+    if (url.pathname.startsWith(EXPORTS_PATH)) {
+      const name = url.pathname.slice(EXPORTS_PATH.length);
+      const file = options.projectRoot ? exportArchive(resolve(options.projectRoot, EXPORTS_DIR), name) : undefined;
+      if (!file) return text(404, `no export archive named ${JSON.stringify(name)}\n`);
+      res.writeHead(200, {
+        ...security,
+        'content-type': 'application/gzip',
+        'content-length': String(statSync(file).size),
+        'content-disposition': `attachment; filename="${name}"`,
+        'cache-control': 'no-store',
+      });
+      if (req.method === 'HEAD') return void res.end();
+      createReadStream(file)
+        .on('error', (err) => {
+          log(`web server: reading ${file}: ${err.message}`);
+          res.destroy(err);
+        })
+        .pipe(res);
+      return;
+    }
     if (!existsSync(join(rendererDir, 'index.html'))) return text(503, NOT_BUILT_PAGE, { 'set-cookie': access.cookie });
     const file = staticFile(rendererDir, url.pathname);
     if (!file) return text(404, `not found: ${url.pathname}\n`);

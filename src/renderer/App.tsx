@@ -11,6 +11,7 @@ import { ShortcutsDialog } from './features/ShortcutsDialog.tsx';
 import { handleShortcut } from './features/shortcuts.ts';
 import { Simulators } from './features/simulators/Simulators.tsx';
 import { ArmDialog } from './features/topbar/ArmDialog.tsx';
+import { ExportDialog } from './features/export/ExportDialog.tsx';
 import { TopBar } from './features/topbar/TopBar.tsx';
 import { repairWorkspace, ui } from './state/actions.ts';
 import { isDirty, workbench, type LeftTab } from './state/workbench.ts';
@@ -96,6 +97,7 @@ function Dialogs() {
       {dialog === 'shortcuts' && <ShortcutsDialog />}
       {dialog === 'new-pipeline' && <NewPipelineDialog />}
       {dialog === 'arm' && <ArmDialog />}
+      {dialog === 'export' && <ExportDialog />}
     </div>
   );
 }

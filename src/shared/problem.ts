@@ -22,6 +22,11 @@ export function formatFieldPath(path: readonly (string | number)[]): string {
   return out || '(root)';
 }
 
+/** "pipelines/a.yaml:3:5", or the file alone when the problem has no place in it. */
+export function problemLocation(p: Pick<Problem, 'file' | 'line' | 'col'>): string {
+  return p.line > 0 ? `${p.file}:${p.line}:${p.col}` : p.file;
+}
+
 /** file:line:col field.path: message */
 export function formatProblem(p: Problem): string {
   return `${p.file}:${p.line}:${p.col} ${formatFieldPath(p.path)}: ${p.message}`;

@@ -68,7 +68,7 @@ export async function serve(target: string | undefined, options: ServeOptions): 
 
   let server: WebServer;
   try {
-    server = await startWebServer({ connect: (port) => workbench.rpc.connect(port), host: options.host, port: options.port, tls, log: warn });
+    server = await startWebServer({ connect: (port) => workbench.rpc.connect(port), host: options.host, port: options.port, tls, projectRoot: root, log: warn });
   } catch (err) {
     await workbench.close();
     process.stderr.write(`plantbench serve: cannot listen on ${options.host}:${options.port}: ${(err as Error).message}\n`);

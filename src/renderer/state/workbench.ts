@@ -60,7 +60,7 @@ export interface WorkbenchState {
   readonly leftTab: LeftTab;
   readonly bottomTab: BottomTab;
   readonly bottomOpen: boolean;
-  readonly dialog?: 'search' | 'shortcuts' | 'new-pipeline' | 'arm';
+  readonly dialog?: 'search' | 'shortcuts' | 'new-pipeline' | 'arm' | 'export';
   /** The recorder (recording.status), while it records and after it stopped. */
   readonly recording?: RecordingStatus;
   readonly saving: boolean;

@@ -100,11 +100,9 @@ export function TopBar() {
       <button type="button" className="pb-btn" onClick={() => void save()} disabled={!doc || saving || !isDirty(doc)} title="Ctrl+S" data-testid="save">
         {saving ? 'Saving…' : 'Save'}
       </button>
-      <span className="pb-tooltip-host" title="Export to an edge gateway bundle: arrives with the gateway issue">
-        <button type="button" className="pb-btn" disabled aria-disabled="true">
-          Export
-        </button>
-      </span>
+      <button type="button" className="pb-btn" onClick={() => ui({ dialog: 'export' })} disabled={connection !== 'open'} title="Export pipelines as a bundle for an edge gateway" data-testid="export-open">
+        Export
+      </button>
       <button type="button" className="pb-btn pb-btn--icon" onClick={() => ui({ dialog: 'shortcuts' })} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
         ?
       </button>

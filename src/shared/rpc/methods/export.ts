@@ -6,6 +6,9 @@ import { problem, projectId } from './common.ts';
 // by role with sizes, and the secret and env names the gateway must be given, never values), and
 // writing it. The host writes into <project>/.plantbench/exports/: the UI never names a path.
 
+/** Where `plantbench serve` lets the browser download a written archive: /exports/<file name>. */
+export const EXPORTS_PATH = '/exports/';
+
 export const EXPORT_ROLES = ['runtime', 'native', 'project', 'config', 'deploy', 'docs'] as const;
 
 export const exportPlan = z.object({
