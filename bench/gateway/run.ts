@@ -8,7 +8,7 @@
 //   node bench/gateway/run.ts [--quick] [--no-write] [--keep]
 // Each case runs 5 times (3 with --quick), interleaved; medians with min–max.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +16,7 @@ import { GATEWAY_NODE_FLAGS, writeExport, type ExportPlan } from '../../src/gate
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
 import { freePort } from '../../test/helpers/net.ts';
 import { firstPublish } from '../lib/first-publish.ts';
+import { exportGateway, gatewayCommand } from '../lib/gateway-bundle.ts';
 import { benchPoints, benchTags } from '../modbus/tags.ts';
 import { appendResults, machineLine, range, shouldWrite } from '../lib/report.ts';
 
@@ -105,13 +106,8 @@ const results = new Map(cases.map((c) => [c.pipeline, { first: [] as number[], r
 let tarBytes = 0;
 try {
   for (const c of cases) {
-    const out = join(dir, `${c.pipeline}-gateway`, 'bundle');
-    const plan = await writeExport(project, { pipelines: [c.pipeline] }, out);
-    if (plan.problems.length) throw new Error(`export of ${c.pipeline}: ${JSON.stringify(plan.problems)}`);
-    plans.set(c.pipeline, plan);
     // Health on this bench's address, a free port.
-    const config = join(out, 'gateway.yaml');
-    writeFileSync(config, readFileSync(config, 'utf8').replace('host: 127.0.0.1', `host: ${HOST}`).replace('port: 9464', 'port: 0'));
+    plans.set(c.pipeline, await exportGateway(project, [c.pipeline], join(dir, `${c.pipeline}-gateway`), HOST));
   }
   const tar = join(dir, 'plain.tar.gz');
   await writeExport(project, { pipelines: ['plain'] }, tar);
@@ -119,19 +115,8 @@ try {
 
   // A gateway restarts with its state folder (OPC UA client certificate, buffer): one start per
   // case makes it, uncounted, like the very first start after installation.
-  const start = (pipeline: string, rssAfterMs: number) => {
-    const cwd = join(dir, `${pipeline}-gateway`);
-    return firstPublish({
-      brokerUrl: broker.url,
-      topic: 'bench/#',
-      command: process.execPath,
-      // The deployed command line (systemd unit, Dockerfile).
-      args: [...GATEWAY_NODE_FLAGS, join(cwd, 'bundle', 'plantbench-gateway.js'), 'run'],
-      cwd,
-      env: { PATH: '/usr/bin:/bin' },
-      rssAfterMs,
-    });
-  };
+  // The deployed command line (systemd unit, Dockerfile).
+  const start = (pipeline: string, rssAfterMs: number) => firstPublish({ brokerUrl: broker.url, topic: 'bench/#', ...gatewayCommand(join(dir, `${pipeline}-gateway`)), rssAfterMs });
   for (const c of cases) console.error(`${c.name}: first start ever (state folder made): ${(await start(c.pipeline, 0)).firstMs.toFixed(0)} ms`);
   for (let rep = 0; rep < REPS; rep++) {
     for (const c of cases) {
