@@ -52,7 +52,7 @@ import { startSimulator } from '../../src/simulators/index.ts';
 import { startMosquitto, type Mosquitto } from '../../test/helpers/mosquitto.ts';
 import { childAnswer } from '../lib/child.ts';
 import { mqtt, type IClientOptions, type MqttClient } from '../lib/mqtt.ts';
-import { appendResults, machineLine, markdownTable, median, percentile, range, shouldWrite, textTable } from '../lib/report.ts';
+import { appendResults, machineLine, markdownTable, median, percentile, range, shouldWrite, slope, textTable } from '../lib/report.ts';
 import { cpuSeconds, ENGINE_CORE, exportPlantbench, LOAD_CORE, NODE_RED_JS, nrBroker, nrId, nrTab, pin, rssMb, startBridge, startGateway, startNodeRed, startPlantbench, type Engine, type EngineName, type PlantbenchProject } from './engines.ts';
 import { latencySvg } from './plot.ts';
 
@@ -139,12 +139,8 @@ function rssSampler(pid: number): { stop(): { mean: number; max: number; slope: 
     stop() {
       clearInterval(timer);
       take();
-      const n = pts.length;
-      const mx = pts.reduce((a, p) => a + p[0], 0) / n;
-      const my = pts.reduce((a, p) => a + p[1], 0) / n;
-      const sxy = pts.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
-      const sxx = pts.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
-      return { mean: my, max: Math.max(...pts.map((p) => p[1])), slope: sxx > 0 ? sxy / sxx : 0 };
+      const ys = pts.map((p) => p[1]);
+      return { mean: ys.reduce((a, b) => a + b, 0) / ys.length, max: Math.max(...ys), slope: slope(pts.map((p) => p[0]), ys) };
     },
   };
 }

@@ -30,7 +30,7 @@ import { startMosquitto } from '../../test/helpers/mosquitto.ts';
 import { freePort } from '../../test/helpers/net.ts';
 import { childAnswer } from '../lib/child.ts';
 import { cpuSeconds, rssMb } from '../lib/first-publish.ts';
-import { appendResults, machineLine, shouldWrite } from '../lib/report.ts';
+import { appendResults, machineLine, shouldWrite, slope } from '../lib/report.ts';
 import { benchPoints, benchTags } from '../modbus/tags.ts';
 
 const argv = process.argv.slice(2);
@@ -101,20 +101,6 @@ function metric(text: string, name: string, ...match: string[]): number {
     if (match.every((m) => line.includes(m))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
-}
-
-/** Least-squares slope of y over x. */
-function slope(xs: readonly number[], ys: readonly number[]): number {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return num / den;
 }
 
 interface Sample {

@@ -29,6 +29,20 @@ function isSorted(xs: ArrayLike<number>): boolean {
  * values (the last one for p = 100). Values already sorted ascending (a sorted Float64Array, say) are
  * used as they are; others are sorted in a copy. NaN when there are none.
  */
+/** Least-squares slope of y over x (0 when x does not vary): growth per unit of x. */
+export function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den ? num / den : 0;
+}
+
 export function percentile(xs: ArrayLike<number>, p: number): number {
   if (xs.length === 0) return Number.NaN;
   const sorted = isSorted(xs) ? xs : Float64Array.from(xs).sort();

@@ -37,7 +37,7 @@
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Browser, CDPSession, Page } from '@playwright/test';
-import { appendResults, machineLine, markdownTable, median, percentile, shouldWrite, textTable } from '../lib/report.ts';
+import { appendResults, machineLine, markdownTable, median, percentile, shouldWrite, slope, textTable } from '../lib/report.ts';
 import { launchChromium, openWorkbench, startServe, traceTasks, VIEWPORT, type TracedTask } from './browser.ts';
 import { firehosePipeline, generateProject, type PollGroupSpec } from './project.ts';
 
@@ -110,20 +110,6 @@ function floor(xs: readonly number[], ys: readonly number[], bucket: number): { 
   });
   const points = [...lows.values()];
   return { x: points.map((p) => p.x), y: points.map((p) => p.y) };
-}
-
-/** Least-squares slope of y over x. */
-function slope(xs: readonly number[], ys: readonly number[]): number {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den ? num / den : 0;
 }
 
 async function measureView(browser: Browser, page: Page, cdp: CDPSession, view: string): Promise<ViewFigures> {
