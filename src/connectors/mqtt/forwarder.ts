@@ -131,6 +131,9 @@ export class Forwarder {
       this.historicalThrough = this.lastAppended;
       this.wasConnected = true;
       this.holdUntil = 0;
+      // A timer still waiting out the hold would otherwise stand in for the pacing timer.
+      this.paceTimer?.dispose();
+      this.paceTimer = undefined;
       this.drain();
     } else if (this.wasConnected) {
       this.wasConnected = false;
