@@ -23,6 +23,8 @@ export async function buildGateway(): Promise<void> {
       minify: true,
       // Error stacks on a gateway still point at readable names.
       keepNames: true,
+      // One non-ASCII character makes V8 hold a whole chunk's source as UTF-16: twice the memory.
+      charset: 'ascii',
     },
   });
   writeFileSync(`${GATEWAY_OUT}package.json`, `${JSON.stringify({ name: 'plantbench-gateway', private: true, type: 'module' }, null, 2)}\n`);

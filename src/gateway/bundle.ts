@@ -7,7 +7,7 @@ import type { StoreAndForwardOptions } from '../connectors/store-and-forward.ts'
 import { gatewayFile, parseDurationText, type GatewayFile } from '../shared/model/gateway.ts';
 import type { Problem } from '../shared/problem.ts';
 import type { SecretLookup } from '../shared/secret-refs.ts';
-import { devicesUsedBy, loadProject, resolveDeviceSecrets, type LoadedProject } from '../store/project.ts';
+import { devicesUsedBy, loadProject, resolveDeviceSecrets } from '../store/project.ts';
 import { headlessSecretLookup, SecretsFileError } from '../store/secrets.ts';
 import { parseYamlSource, problemAt, zodProblems } from '../store/yaml-source.ts';
 
@@ -29,7 +29,6 @@ export interface BundleVersion {
   readonly config: GatewayFile;
   /** The snapshot the session runs from: edits to project/ never change it under a running session. */
   readonly root: string;
-  readonly loaded: LoadedProject;
   readonly secrets: SecretLookup;
   readonly buffer: StoreAndForwardOptions;
   /** Hash of gateway.yaml and every project file: equal hashes are the same version. */
@@ -113,9 +112,11 @@ export function loadBundle(dir: string, options: LoadBundleOptions): { version?:
   const loaded = loadProject(options.snapshotDir);
   const inProject = (p: Problem): Problem => ({ ...p, file: `${BUNDLE.project}/${p.file}` });
   const problems = loaded.problems.map(inProject);
-  config.pipelines.forEach((id, i) => {
+  // A loop, not a callback: a closure over `loaded` would keep the whole project alive through the
+  // `secrets` lookup below, which shares this function's context.
+  for (const [i, id] of config.pipelines.entries()) {
     if (!loaded.pipelines.has(id)) problems.push(problemAt(source, ['pipelines', i], `no pipeline "${id}" in the bundle (${BUNDLE.project}/pipelines/${id}.yaml)`));
-  });
+  }
   if (problems.length) return { problems };
 
   let fileLookup: SecretLookup;
@@ -141,5 +142,5 @@ export function loadBundle(dir: string, options: LoadBundleOptions): { version?:
     whenFull: config.buffer.whenFull,
     drainPerSecond: config.buffer.drainPerSecond,
   };
-  return { problems: [], version: { config, root: options.snapshotDir, loaded, secrets, buffer, fingerprint } };
+  return { problems: [], version: { config, root: options.snapshotDir, secrets, buffer, fingerprint } };
 }

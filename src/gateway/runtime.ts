@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { startProjectSession, type ProjectSession } from '../host/project-session.ts';
-import { SafetyGate } from '../host/safety/gate.ts';
+import { SafetyGate, type AuditSink } from '../host/safety/gate.ts';
 import type { Problem } from '../shared/problem.ts';
 import { writableTags } from '../host/safety/targets.ts';
 import { AuditStore } from '../store/audit.ts';
@@ -66,13 +66,23 @@ export async function runGateway(options: GatewayRunOptions): Promise<number> {
   log.level = first.version.config.logLevel;
 
   // Device writes on a gateway run dry (live read-only) and are audited; arming stays with the CLI.
-  let audit: WorkspaceDb;
-  try {
-    audit = openWorkspaceDb(join(stateDir, 'audit.db'));
-  } catch (err) {
-    log.event('warn', 'audit log kept in memory', { reason: (err as Error).message });
-    audit = openWorkspaceDb(':memory:');
-  }
+  // The audit log opens at its first entry: a gateway that only reads never pays for it at start.
+  let auditDb: WorkspaceDb | undefined;
+  let auditStore: AuditStore | undefined;
+  const audit: AuditSink = {
+    add: (entry) => {
+      if (!auditStore) {
+        try {
+          auditDb = openWorkspaceDb(join(stateDir, 'audit.db'));
+        } catch (err) {
+          log.event('warn', 'audit log kept in memory', { reason: (err as Error).message });
+          auditDb = openWorkspaceDb(':memory:');
+        }
+        auditStore = new AuditStore(auditDb);
+      }
+      return auditStore.add(entry);
+    },
+  };
 
   const start = async (version: BundleVersion, n: number): Promise<Active | { problems: Problem[] }> => {
     let gate: SafetyGate | undefined;
@@ -86,7 +96,7 @@ export async function runGateway(options: GatewayRunOptions): Promise<number> {
         (gate = new SafetyGate({
           mode: 'live-read-only',
           writable: writableTags(current, version.config.pipelines),
-          audit: new AuditStore(audit),
+          audit,
           log: (level, message) => log.event(level, message, { mode: 'live-read-only' }),
         })),
     });
@@ -105,7 +115,7 @@ export async function runGateway(options: GatewayRunOptions): Promise<number> {
   if (!('session' in started)) {
     log.problems('invalid bundle', started.problems);
     log.event('error', 'not started', { bundle: dir, problems: started.problems.length, exitCode: EXIT_INVALID_BUNDLE });
-    audit.close();
+    auditDb?.close();
     return EXIT_INVALID_BUNDLE;
   }
   active = started;
@@ -127,7 +137,7 @@ export async function runGateway(options: GatewayRunOptions): Promise<number> {
   } catch (err) {
     log.event('error', 'not started: health server', { reason: (err as Error).message, exitCode: 1 });
     await stopActive(active);
-    audit.close();
+    auditDb?.close();
     return 1;
   }
   log.event('info', 'started', {
@@ -237,7 +247,7 @@ export async function runGateway(options: GatewayRunOptions): Promise<number> {
   const runner = active.session.runner;
   await stopActive(active);
   await health?.close();
-  audit.close();
+  auditDb?.close();
   const stats = runner.stats();
   log.event('info', 'stopped', {
     reason,

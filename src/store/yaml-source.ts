@@ -2,7 +2,11 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, vi
 import type { z } from 'zod';
 import type { Problem } from '../shared/problem.ts';
 
-/** A YAML file parsed with positions, so any field path can be turned into line:col. */
+/**
+ * A YAML file parsed with positions, so any field path can be turned into line:col. `doc` and
+ * `lines` are parsed again on first use after a clean parse: kept for every file, they cost a
+ * loaded project several times its text (a 1,000-tag device: about 1.5 MB), and only problems need them.
+ */
 export interface YamlSource {
   readonly file: string;
   readonly text: string;
@@ -14,16 +18,32 @@ export interface YamlSource {
   readonly syntaxProblems: Problem[];
 }
 
-export function parseYamlSource(file: string, text: string): YamlSource {
+function parseWithPositions(text: string): { doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true }), lines };
+}
+
+export function parseYamlSource(file: string, text: string): YamlSource {
+  const { doc, lines } = parseWithPositions(text);
   // Only the first syntax error: the parser's later ones are mostly consequences of it.
   const syntaxProblems: Problem[] = doc.errors.slice(0, 1).map((e) => {
     const pos = lines.linePos(e.pos[0]);
     return { file, line: pos.line, col: pos.col, path: [], message: `YAML: ${e.message.split('\n')[0]}` };
   });
   const data = syntaxProblems.length === 0 ? toData(file, doc, lines, syntaxProblems) : undefined;
-  return { file, text, doc, lines, data, syntaxProblems };
+  let positions = syntaxProblems.length ? { doc, lines } : undefined;
+  return {
+    file,
+    text,
+    data,
+    syntaxProblems,
+    get doc() {
+      return (positions ??= parseWithPositions(text)).doc;
+    },
+    get lines() {
+      return (positions ??= parseWithPositions(text)).lines;
+    },
+  };
 }
 
 /**

@@ -2,11 +2,14 @@
 // checkout, run it with the plain Node 22 binary (no node_modules, no NODE_PATH) and receive its
 // messages at Debian's mosquitto, which requires a password given as ${secret:…}.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import ModbusRTU from 'modbus-serial';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSim } from '../helpers/modbus.ts';
 import { passwordConfig, startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -68,12 +71,12 @@ function plantbench(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Exports the project and copies only the bundle to a fresh folder; returns the copy. */
-function exportAndCopy(name: string): string {
+function exportAndCopy(name: string, write: (root: string) => void = writeProject, pipeline = 'line'): string {
   const project = join(work, `${name}-project`);
-  writeProject(project);
+  write(project);
   const out = join(work, `${name}-export`);
   // The secret values are in the environment of the export too: they must still not be written.
-  const r = plantbench(['export', project, '--pipeline', 'line', '--out', out], { PLANTBENCH_SECRET_MQTT_PASSWORD: PASSWORD, OTHER_KEY: API_KEY });
+  const r = plantbench(['export', project, '--pipeline', pipeline, '--out', out], { PLANTBENCH_SECRET_MQTT_PASSWORD: PASSWORD, OTHER_KEY: API_KEY });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const clean = join(work, `${name}-gateway`);
@@ -175,6 +178,8 @@ describe('gateway export', () => {
       // State (buffer, audit log) in ./state of the working directory, not in the bundle.
       expect(statSync(join(dir, 'state')).isDirectory()).toBe(true);
       expect(statSync(join(dir, 'state/buffer.db')).isFile()).toBe(true);
+      // The audit log opens at the first device write: this gateway only reads.
+      expect(existsSync(join(dir, 'state/audit.db'))).toBe(false);
       expect(readdirSync(bundle).includes('state')).toBe(false);
 
       gw.child.kill('SIGTERM');
@@ -189,6 +194,56 @@ describe('gateway export', () => {
     expect(stopped.reason).toBe('SIGTERM');
     // Drained: the sink took in everything the source emitted.
     expect(stopped.stats.line!.pub!.in).toBe(stopped.stats.line!.src!.out);
+  });
+
+  it('audits device writes as dry runs, opening the audit log at the first one', async () => {
+    const sim = await startSim([{ name: 'setpoint', area: 'holding', address: 0, type: 'uint16', value: 7 }], { host: HOST });
+    try {
+      const dir = exportAndCopy(
+        'writes',
+        (root) => {
+          writeProject(root);
+          writeFileSync(
+            join(root, 'devices/plc.yaml'),
+            `apiVersion: plantbench/v1\nkind: Device\nid: plc\nprotocol: modbus\ntransport: { kind: tcp, host: ${HOST}, port: ${sim.port} }\ntags:\n  - { name: setpoint, area: holding, address: 0, type: uint16, writable: true }\n`,
+          );
+          writeFileSync(
+            join(root, 'pipelines/write.yaml'),
+            'apiVersion: plantbench/v1\nkind: Pipeline\nid: write\nname: write\nnodes:\n  src:\n    type: signal\n    config: { path: sp, intervalMs: 100, shape: { kind: counter, start: 100, everyMs: 100 } }\n  set:\n    type: modbus-sink\n    config: { device: plc, tag: setpoint }\nedges:\n  - { from: src, to: set }\n',
+          );
+        },
+        'write',
+      );
+      const audit = join(dir, 'state/audit.db');
+      const gw = startGateway(dir);
+      const dryRuns = (): number => {
+        if (!existsSync(audit)) return 0;
+        const db = new Database(audit, { readonly: true, fileMustExist: true });
+        try {
+          // The table appears once the gateway has created the file and run its migrations.
+          if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'audit'").get()) return 0;
+          return (db.prepare("SELECT COUNT(*) AS n FROM audit WHERE result = 'dry-run' AND device = 'plc' AND tag = 'setpoint'").get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      };
+      await waitFor(() => `3 dry-run entries in ${audit}; gateway said:\n${gw.stdout()}`, () => dryRuns() >= 3, 20_000);
+      gw.child.kill('SIGTERM');
+      expect(await gw.exited).toBe(0);
+      const stopped = gw.lines().find((l) => l.msg === 'stopped') as { writes: Record<string, number> };
+      expect(stopped.writes['dry-run']).toBeGreaterThanOrEqual(3);
+      expect(stopped.writes.written).toBe(0);
+      // Dry runs only: the PLC's register still holds its value.
+      const client = new ModbusRTU();
+      await client.connectTCP(HOST, { port: sim.port });
+      try {
+        expect((await client.readHoldingRegisters(0, 1)).data).toEqual([7]);
+      } finally {
+        client.close(() => {});
+      }
+    } finally {
+      await sim.stop();
+    }
   });
 
   it('writes a .tar.gz that tar extracts to the same bundle', () => {

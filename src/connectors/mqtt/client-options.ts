@@ -58,6 +58,9 @@ export function clientOptions(device: MqttDevice, clientId: string, baseDir: str
     queueQoSZero: false,
     // MQTT.js traces every packet through `debug` even when it is off: about 6 % of the CPU at 10k msg/s.
     log: () => {},
+    // MQTT.js would otherwise pre-build a 2-byte Buffer for each of the 65,536 numbers on its first
+    // packet: about 8 MB of heap, a ninth of a gateway's RSS, for a saving too small to measure.
+    writeCache: false,
   };
   if (device.username !== undefined && device.username !== '') options.username = device.username;
   if (device.password !== undefined) options.password = device.password;
