@@ -3,7 +3,9 @@
 //   - bundle size by role (and as .tar.gz);
 //   - cold start: spawn → first message at mosquitto, without OPC UA (signal → mqtt-sink) and with
 //     it (opcua-source, one tag, against the project's OPC UA simulator);
-//   - RSS 10 s after the first message with 1,000 tags: Modbus TCP (no OPC UA) and OPC UA.
+//   - RSS 10 s after the first message with 1,000 tags: Modbus TCP (no OPC UA) and OPC UA;
+//   - references in the same run and flags: the floor for the Modbus case (floor.mjs: plain
+//     modbus-serial + MQTT.js) and Node 22 idle.
 // The project's simulators run in a child process (`plantbench simulate`), on this bench's address.
 //   node bench/gateway/run.ts [--quick] [--no-write] [--keep]
 // Each case runs 5 times (3 with --quick), interleaved; medians with min–max.
@@ -11,14 +13,15 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { GATEWAY_NODE_FLAGS, writeExport, type ExportPlan } from '../../src/gateway/export.ts';
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
 import { freePort } from '../../test/helpers/net.ts';
-import { firstPublish } from '../lib/first-publish.ts';
+import { firstPublish, rssMb } from '../lib/first-publish.ts';
 import { exportGateway, gatewayCommand } from '../lib/gateway-bundle.ts';
 import { benchPoints, benchTags } from '../modbus/tags.ts';
-import { appendResults, machineLine, range, shouldWrite } from '../lib/report.ts';
+import { appendResults, machineLine, median, range, shouldWrite } from '../lib/report.ts';
 
 const quick = process.argv.includes('--quick');
 const write = shouldWrite();
@@ -85,6 +88,17 @@ async function startSimulators(root: string): Promise<() => Promise<void>> {
   };
 }
 
+/** RSS of Node 22 with the gateway's flags and nothing to do, `afterMs` after spawn. */
+async function idleNodeRss(afterMs: number): Promise<number> {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } });
+  const exited = new Promise((r) => child.once('exit', r));
+  await new Promise((r) => setTimeout(r, afterMs));
+  const rss = rssMb(child.pid!);
+  child.kill('SIGTERM');
+  await exited;
+  return rss;
+}
+
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 const fmt = (xs: number[], digits = 0): string => range(xs, (x) => x.toFixed(digits));
 
@@ -92,7 +106,8 @@ const loadBefore = loadavg()[0]!;
 const dir = mkdtempSync(join(tmpdir(), 'plantbench-gateway-bench-'));
 const broker = await startMosquitto({ host: HOST });
 const project = join(dir, 'project');
-writeProject(project, broker.url, await freePort(HOST), await freePort(HOST));
+const modbusPort = await freePort(HOST);
+writeProject(project, broker.url, await freePort(HOST), modbusPort);
 const stopSimulators = await startSimulators(project);
 
 const cases = [
@@ -103,6 +118,13 @@ const cases = [
 ];
 const plans = new Map<string, ExportPlan>();
 const results = new Map(cases.map((c) => [c.pipeline, { first: [] as number[], rss: [] as number[], cpu: [] as number[] }]));
+// References in the same run, same flags: Node 22 doing nothing, and the floor (floor.ts).
+const FLOOR = fileURLToPath(new URL('floor.mjs', import.meta.url));
+const REGISTER_WIDTH: Record<string, number> = { float32: 2, int32: 2, uint32: 2, float64: 4, int64: 4 };
+const floorTags = join(dir, 'floor-tags.json');
+writeFileSync(floorTags, JSON.stringify(benchTags(TAGS).map((t) => ({ name: t.name, area: t.area, address: t.address, width: REGISTER_WIDTH[t.type] ?? 1 }))));
+const idleRss: number[] = [];
+const floor = { first: [] as number[], rss: [] as number[], cpu: [] as number[] };
 let tarBytes = 0;
 try {
   for (const c of cases) {
@@ -126,6 +148,11 @@ try {
       results.get(c.pipeline)!.cpu.push(r.cpuPct);
       console.error(`${c.name} #${rep + 1}: first publish ${r.firstMs.toFixed(0)} ms, RSS ${r.rss.toFixed(1)} MB, CPU ${r.cpuPct.toFixed(1)} %`);
     }
+    const f = await firstPublish({ brokerUrl: broker.url, topic: 'bench/#', command: process.execPath, args: [...GATEWAY_NODE_FLAGS, FLOOR, floorTags, HOST, String(modbusPort), broker.url], rssAfterMs: RSS_AFTER_MS });
+    floor.first.push(f.firstMs);
+    floor.rss.push(f.rss);
+    floor.cpu.push(f.cpuPct);
+    idleRss.push(await idleNodeRss(RSS_AFTER_MS));
   }
 } finally {
   await stopSimulators();
@@ -155,16 +182,15 @@ const table = [
   `| exported bundle, pipeline | spawn → first publish, ms, median [min–max] | RSS ${RSS_AFTER_MS / 1000} s after it, MB | CPU in those ${RSS_AFTER_MS / 1000} s, % of one core |`,
   '| --- | --- | --- | --- |',
   ...rows,
+  `| *reference:* plain Node, modbus-serial + MQTT.js, the same ${TAGS.toLocaleString('en')} tags (\`bench/gateway/floor.mjs\`) | ${fmt(floor.first)} | ${fmt(floor.rss, 1)} | ${fmt(floor.cpu, 1)} |`,
+  `| *reference:* Node 22 with the same flags, idle | – | ${fmt(idleRss, 1)} | – |`,
 ].join('\n');
-const medianOf = (id: string, k: 'first' | 'rss'): number => {
-  const xs = [...results.get(id)![k]].sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)]!;
-};
+const medianOf = (id: string, k: 'first' | 'rss'): number => median(results.get(id)![k]);
 const verdict = (value: number, target: number, unit: string): string => `${value.toFixed(unit === 'ms' ? 0 : 1)} ${unit} (target ≤ ${target} ${unit}): ${value <= target ? 'met' : `missed by ${(value - target).toFixed(unit === 'ms' ? 0 : 1)} ${unit}`}`;
 const targets = [
   `- Cold start without OPC UA: ${verdict(medianOf('plain', 'first'), 500, 'ms')}.`,
   `- Cold start with OPC UA: ${verdict(medianOf('opcua', 'first'), 1500, 'ms')}.`,
-  `- RSS with ${TAGS.toLocaleString('en')} tags without OPC UA (Modbus TCP): ${verdict(medianOf('modbus-1k', 'rss'), 70, 'MB')}.`,
+  `- RSS with ${TAGS.toLocaleString('en')} tags without OPC UA (Modbus TCP): ${verdict(medianOf('modbus-1k', 'rss'), 70, 'MB')}. The floor (plain modbus-serial + MQTT.js) is ${median(floor.rss).toFixed(1)} MB and idle Node ${median(idleRss).toFixed(1)} MB: the gateway's engine, validation, SQLite buffer and health server add ${(medianOf('modbus-1k', 'rss') - median(floor.rss)).toFixed(1)} MB to the floor.`,
   `- RSS with ${TAGS.toLocaleString('en')} tags with OPC UA: ${verdict(medianOf('opcua-1k', 'rss'), 120, 'MB')}.`,
   '- Node-RED 4.1 headless, the issue\'s figures (not measured here): 0.8 s and 82 MB idle; 2.9 s and 194 MB with node-red-contrib-opcua.',
 ].join('\n');
