@@ -1,7 +1,8 @@
 // npm run build:gateway: bundles the gateway runtime (src/gateway/entry.ts) with rolldown into
 // out/gateway/: plantbench-gateway.js, chunks/ for lazily loaded stacks (OPC UA, Modbus, Sparkplug,
-// simulators), and a package.json marking them ES modules. better-sqlite3 stays external: it is a
-// native addon, and an export ships its package with the linux-x64 and linux-arm64 prebuilds.
+// simulators), and a package.json marking them ES modules. better-sqlite3 and serialport's binding
+// stay external: they are native addons, and an export ships their packages with the linux-x64 and
+// linux-arm64 prebuilds.
 import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -13,7 +14,7 @@ export async function buildGateway(): Promise<void> {
   await build({
     input: fileURLToPath(new URL('../../src/gateway/entry.ts', import.meta.url)),
     platform: 'node',
-    external: ['better-sqlite3'],
+    external: ['better-sqlite3', '@serialport/bindings-cpp'],
     logLevel: 'warn',
     output: {
       dir: GATEWAY_OUT,

@@ -1,5 +1,5 @@
 // Gateway export: plans and writes a self-contained bundle (docs/gateway.md): the runtime built from
-// the same engine and connectors, better-sqlite3 with its Linux prebuilds, the selected pipelines
+// the same engine and connectors, better-sqlite3 and serialport with their Linux prebuilds, the selected pipelines
 // with the devices and simulators they use as canonical YAML, gateway.yaml, deploy files and docs.
 // No secret value is ever read here: files keep their ${secret:…}/${env:…} references.
 import { create as createTar } from 'tar';
@@ -31,7 +31,7 @@ export interface ExportOptions {
   pipelines?: string[];
 }
 
-/** The platforms whose better-sqlite3 prebuilds an export carries (glibc; see docs/gateway.md). */
+/** The platforms whose prebuilds (better-sqlite3, serialport) an export carries (see docs/gateway.md). */
 export const GATEWAY_PLATFORMS = ['linux-x64', 'linux-arm64'] as const;
 
 /**
@@ -64,6 +64,37 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+/** Build-time only: C++ headers for node-gyp. */
+const BUILD_ONLY_PACKAGES = new Set(['node-addon-api']);
+
+/**
+ * A package and, recursively, its dependencies, each found the way Node resolves it from the
+ * dependent's folder (nested node_modules first, then upwards).
+ */
+function runtimePackages(name: string, fromDir: string, found = new Map<string, { name: string; dir: string }>()): { name: string; dir: string }[] {
+  let dir: string | undefined;
+  for (let at = fromDir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'node_modules', name, 'package.json'))) {
+      dir = join(at, 'node_modules', name);
+      break;
+    }
+    if (dirname(at) === at) throw new Error(`gateway export: package ${name} not found from ${fromDir} (npm install?)`);
+  }
+  if (found.has(dir)) return [...found.values()];
+  found.set(dir, { name, dir });
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  for (const dep of Object.keys(manifest.dependencies ?? {})) if (!BUILD_ONLY_PACKAGES.has(dep)) runtimePackages(dep, dir, found);
+  return [...found.values()];
+}
+
+/** Files of a package a gateway loads: no nested packages, C++ sources, typings, docs, or other platforms' prebuilds. */
+function shipsAtRunTime(path: string): boolean {
+  if (path.startsWith('node_modules/') || path.startsWith('test/')) return false;
+  if (/\.(d\.[cm]?ts|map|md|gyp|cc|cpp|h)$/.test(path)) return false;
+  const prebuild = /^prebuilds\/([^/]+)\//.exec(path);
+  return !prebuild || (GATEWAY_PLATFORMS as readonly string[]).includes(prebuild[1]!);
+}
+
 /** Builds out/gateway when it is missing and rolldown is installed (a development checkout). */
 async function ensureRuntime(): Promise<Problem[]> {
   if (existsSync(join(GATEWAY_RUNTIME_DIR, BUNDLE.runtime))) return [];
@@ -90,6 +121,23 @@ function composeEnvironment(envNames: readonly string[], secretsFile: boolean): 
     ...envNames.map((n) => `      ${n}: \${${n}:?set ${n} in the environment or an .env file}`),
   ];
   return lines.length ? `    environment:\n${lines.join('\n')}\n` : '';
+}
+
+/** Character-device groups of serial lines, for a path only known at run time (a ${env:…} reference). */
+const SERIAL_DEVICE_GROUPS = ['char-ttyS', 'char-ttyUSB', 'char-ttyACM'];
+
+/**
+ * systemd and compose lines for the serial lines of Modbus RTU devices: PrivateDevices would hide
+ * them, so the unit allows exactly these devices instead, and the user joins group dialout.
+ */
+function serialAccess(paths: readonly string[]): { unit: string; compose: string } {
+  if (!paths.length) return { unit: 'PrivateDevices=yes', compose: '' };
+  const known = paths.filter((p) => !p.includes('${'));
+  const allow = [...known, ...(known.length < paths.length ? SERIAL_DEVICE_GROUPS : [])];
+  return {
+    unit: ['# Serial lines of Modbus RTU devices: only these devices, not PrivateDevices (which hides them).', 'DevicePolicy=closed', ...allow.map((d) => `DeviceAllow=${d} rw`), 'SupplementaryGroups=dialout'].join('\n'),
+    compose: `    group_add: [dialout]\n    devices:\n${known.map((d) => `      - ${d}:${d}`).join('\n') || '      # - /dev/ttyUSB0:/dev/ttyUSB0   (the serial path comes from the environment: map it here)'}\n`,
+  };
 }
 
 async function plan(projectRoot: string, options: ExportOptions): Promise<{ plan: ExportPlan; files: PlannedFile[] }> {
@@ -123,6 +171,14 @@ async function plan(projectRoot: string, options: ExportOptions): Promise<{ plan
   for (const platform of GATEWAY_PLATFORMS) {
     const prebuild = join(sqliteDir, 'prebuilds', `${platform}.node`);
     if (existsSync(prebuild)) files.push({ path: `${sqliteTarget}/prebuilds/${platform}.node`, role: 'native', from: prebuild, mode: 0o755 });
+  }
+
+  // Native: serialport's binding (Modbus RTU) with the JS packages it loads at run time, laid out
+  // as in node_modules, so its own loader (node-gyp-build) picks the prebuild for the machine.
+  for (const pkg of runtimePackages('@serialport/bindings-cpp', REPO)) {
+    for (const file of filesUnder(pkg.dir).filter((f) => shipsAtRunTime(relative(pkg.dir, f).split('\\').join('/')))) {
+      files.push({ path: relative(REPO, file).split('\\').join('/'), role: 'native', from: file, mode: file.endsWith('.node') ? 0o755 : 0o644 });
+    }
   }
 
   // Project: the selected pipelines, the devices they use and the simulators standing in for them.
@@ -161,8 +217,11 @@ async function plan(projectRoot: string, options: ExportOptions): Promise<{ plan
   const needsSecretFile = secrets.some((s) => s.kind === 'secret');
   const envNames = secrets.filter((s) => s.kind === 'env').map((s) => s.ref.slice(6, -1));
   const secretNames = secrets.filter((s) => s.kind === 'secret').map((s) => s.ref.slice(9, -1));
+  const serial = serialAccess(devices.flatMap((d) => (d.model!.protocol === 'modbus' && d.model!.transport.kind === 'rtu' ? [d.model!.transport.path] : [])));
   const values = {
     name,
+    serialUnit: serial.unit,
+    serialCompose: serial.compose,
     pipelines: selected.join(', '),
     nodeFlags: GATEWAY_NODE_FLAGS.join(' '),
     nodeFlagsJson: GATEWAY_NODE_FLAGS.map((f) => `${JSON.stringify(f)}, `).join(''),

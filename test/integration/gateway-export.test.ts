@@ -6,11 +6,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import ModbusRTU from 'modbus-serial';
+import modbusSerial from 'modbus-serial';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSim } from '../helpers/modbus.ts';
 import { passwordConfig, startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
+import { startPymodbus } from '../helpers/pymodbus.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const BIN = new URL('../../bin/plantbench.js', import.meta.url).pathname;
@@ -154,6 +155,8 @@ describe('gateway export', () => {
         'node_modules/better-sqlite3/prebuilds/linux-arm64.node',
       ]),
     );
+    // No serial line: the unit hides every device.
+    expect(readFileSync(join(bundle, 'plantbench-gateway.service'), 'utf8')).toContain('PrivateDevices=yes');
     // Only what the selected pipeline uses; only the two Linux prebuilds.
     expect(names.filter((n) => n.startsWith('project/'))).toHaveLength(3);
     expect(readdirSync(join(bundle, 'node_modules/better-sqlite3/prebuilds')).sort()).toEqual(['linux-arm64.node', 'linux-x64.node']);
@@ -234,7 +237,7 @@ describe('gateway export', () => {
       expect(stopped.writes['dry-run']).toBeGreaterThanOrEqual(3);
       expect(stopped.writes.written).toBe(0);
       // Dry runs only: the PLC's register still holds its value.
-      const client = new ModbusRTU();
+      const client = new (modbusSerial as unknown as typeof import('modbus-serial/ModbusRTU.js').ModbusRTU)();
       await client.connectTCP(HOST, { port: sim.port });
       try {
         expect((await client.readHoldingRegisters(0, 1)).data).toEqual([7]);
@@ -243,6 +246,51 @@ describe('gateway export', () => {
       }
     } finally {
       await sim.stop();
+    }
+  });
+
+  it('reads Modbus RTU over a serial line through the bundled serialport binding (pymodbus on a pseudo-terminal pair)', async () => {
+    const server = await startPymodbus(['rtu', 'discovery']);
+    try {
+      const { pty } = JSON.parse(server.ready) as { pty: string };
+      const dir = exportAndCopy(
+        'rtu',
+        (root) => {
+          writeProject(root);
+          // Holding 40000-40001 hold 123.456 as float32 CDAB (pymodbus_server.py).
+          writeFileSync(
+            join(root, 'devices/rtu.yaml'),
+            `apiVersion: plantbench/v1\nkind: Device\nid: rtu\nprotocol: modbus\ntransport: { kind: rtu, path: ${pty}, baudRate: 9600, parity: none, dataBits: 8, stopBits: 1 }\nunitId: 1\ntags:\n  - { name: level, area: holding, address: 40000, type: float32, order: CDAB }\n`,
+          );
+          writeFileSync(
+            join(root, 'pipelines/rtu.yaml'),
+            'apiVersion: plantbench/v1\nkind: Pipeline\nid: rtu\nname: rtu\nnodes:\n  src:\n    type: modbus-source\n    config: { device: rtu }\n  pub:\n    type: mqtt-sink\n    config: { device: broker, topic: "rtu/{path}", qos: 1, payload: { format: value } }\nedges:\n  - { from: src, to: pub }\n',
+          );
+        },
+        'rtu',
+      );
+      const natives = filesUnder(join(dir, 'bundle/node_modules/@serialport/bindings-cpp/prebuilds')).map((f) => f.split('/prebuilds/')[1]);
+      expect(natives.every((f) => f!.startsWith('linux-x64/') || f!.startsWith('linux-arm64/'))).toBe(true);
+      // The unit allows exactly this serial line; compose maps it.
+      const unit = readFileSync(join(dir, 'bundle/plantbench-gateway.service'), 'utf8');
+      expect(unit).toContain(`DeviceAllow=${pty} rw`);
+      expect(unit).toContain('SupplementaryGroups=dialout');
+      expect(unit).not.toContain('PrivateDevices=yes');
+      expect(readFileSync(join(dir, 'bundle/compose.yaml'), 'utf8')).toContain(`      - ${pty}:${pty}`);
+      const sub = await subscribe('rtu/#');
+      const gw = startGateway(dir);
+      try {
+        await waitFor(() => `a value from the serial line at mosquitto; gateway said:\n${gw.stdout()}`, () => sub.messages.length >= 1, 20_000);
+        // Topic: rtu/ + the sample's path (device/tag).
+        expect(sub.messages[0]!.topic).toBe('rtu/rtu/level');
+        expect(Number(sub.messages[0]!.payload), `${JSON.stringify(sub.messages.slice(0, 3))}\n${gw.stdout()}`).toBeCloseTo(123.456, 3);
+        gw.child.kill('SIGTERM');
+        expect(await gw.exited).toBe(0);
+      } finally {
+        await sub.end();
+      }
+    } finally {
+      await server.stop();
     }
   });
 

@@ -6,6 +6,7 @@
 // RTU: `connectRTUBuffered` with the device's serial settings. It shares every line above the link
 // (queue, timeouts, unit back-off) with TCP; the Modbus discovery interop test runs it against
 // pymodbus over a pseudo-terminal pair.
+import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import type { DeviceFile } from '../../shared/model/device.ts';
 
@@ -21,6 +22,20 @@ let loaded: Promise<ModbusRTUClass> | undefined;
 function loadModbusSerial(): Promise<ModbusRTUClass> {
   loaded ??= import('modbus-serial').then((m) => m.default as unknown as ModbusRTUClass);
   return loaded;
+}
+
+/**
+ * modbus-serial loads serialport inside try/catch, so without a working native binding (e.g. no
+ * prebuild for this machine's architecture in a gateway bundle) an RTU connect only fails with
+ * "… is not a constructor". Loading the binding again gives the reason.
+ */
+function serialSupportProblem(): Error | undefined {
+  try {
+    createRequire(import.meta.url)('@serialport/bindings-cpp');
+    return undefined;
+  } catch (err) {
+    return new Error(`serial lines are not available on this ${process.platform}-${process.arch} machine: ${String((err as Error).message).split('\n')[0]}`);
+  }
 }
 
 /** One connection per key: devices on the same host:port (a gateway with several unit ids) share it. */
@@ -99,7 +114,11 @@ export async function openLink(
     };
   }
 
-  await client.connectRTUBuffered(t.path, { baudRate: t.baudRate, parity: t.parity, dataBits: t.dataBits, stopBits: t.stopBits });
+  try {
+    await client.connectRTUBuffered(t.path, { baudRate: t.baudRate, parity: t.parity, dataBits: t.dataBits, stopBits: t.stopBits });
+  } catch (err) {
+    throw serialSupportProblem() ?? err;
+  }
   client.on('error', (err: unknown) => {
     lastError = err instanceof Error ? err : new Error(String(err));
   });
