@@ -79,6 +79,18 @@ export function clientOptions(device: MqttDevice, clientId: string, baseDir: str
  * are silenced afterwards.
  */
 export async function endClient(client: MqttClient): Promise<void> {
+  // MQTT.js clears its CONNACK timer when a stream's close reaches the client (a tick after end()'s
+  // callback): removing the listeners before that keeps a stopped run alive for up to connectTimeout.
+  const streamOpen = (client.stream as { closed?: boolean } | undefined)?.closed === false;
+  const clientClosed = streamOpen
+    ? new Promise<void>((closed) => {
+        const timer = setTimeout(closed, 1000);
+        client.once('close', () => {
+          clearTimeout(timer);
+          closed();
+        });
+      })
+    : undefined;
   await new Promise<void>((done) => {
     if (!client.connected) {
       client.end(true, () => done());
@@ -93,6 +105,7 @@ export async function endClient(client: MqttClient): Promise<void> {
       done();
     });
   });
+  await clientClosed;
   client.removeAllListeners();
   // A late socket error after end() must not become an unhandled 'error' event.
   client.on('error', () => {});
