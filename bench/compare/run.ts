@@ -52,6 +52,7 @@ import { startSimulator } from '../../src/simulators/index.ts';
 import { startMosquitto, type Mosquitto } from '../../test/helpers/mosquitto.ts';
 import { childAnswer } from '../lib/child.ts';
 import { mqtt, type IClientOptions, type MqttClient } from '../lib/mqtt.ts';
+import { mqttScalePipeline, mqttScaleTag } from '../lib/mqtt-scale-pipeline.ts';
 import { appendResults, machineLine, markdownTable, median, percentile, range, shouldWrite, slope, textTable } from '../lib/report.ts';
 import { cpuSeconds, ENGINE_CORE, exportPlantbench, LOAD_CORE, NODE_RED_JS, nrBroker, nrId, nrTab, pin, rssMb, startBridge, startGateway, startNodeRed, startPlantbench, type Engine, type EngineName, type PlantbenchProject } from './engines.ts';
 import { latencySvg } from './plot.ts';
@@ -170,20 +171,8 @@ function s1Engine(name: EngineName, broker: Mosquitto, inTopic: string, outTopic
   if (name === 'bridge') return startBridge(broker.url, inTopic, outTopic, qos);
   if (name === 'plantbench') {
     return startPlantbench({
-      devices: { broker: { protocol: 'mqtt', url: broker.url, protocolVersion: 5, tags: [{ name: 'v', topic: inTopic, payload: { format: 'json', field: 'value' } }] } },
-      pipelines: {
-        p: {
-          nodes: {
-            in: { type: 'mqtt-source', config: { device: 'broker', tags: ['v'], qos } },
-            scale: { type: 'scale', config: { rawLow: 0, rawHigh: 1, engLow: 0, engHigh: 2 } },
-            out: { type: 'mqtt-sink', config: { device: 'broker', topic: outTopic, qos, payload: { format: 'json' } } },
-          },
-          edges: [
-            { from: 'in', to: 'scale' },
-            { from: 'scale', to: 'out' },
-          ],
-        },
-      },
+      devices: { broker: { protocol: 'mqtt', url: broker.url, protocolVersion: 5, tags: [mqttScaleTag(inTopic)] } },
+      pipelines: { p: mqttScalePipeline(outTopic, qos) },
     });
   }
   const tab = nrTab();

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { GATEWAY_NODE_FLAGS, writeExport, type ExportPlan } from '../../src/gateway/export.ts';
+import { registerCount, type RegisterFormat } from '../../src/shared/codec/modbus.ts';
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
 import { freePort } from '../../test/helpers/net.ts';
 import { firstPublish, rssMb } from '../lib/first-publish.ts';
@@ -118,11 +119,10 @@ const cases = [
 ];
 const plans = new Map<string, ExportPlan>();
 const results = new Map(cases.map((c) => [c.pipeline, { first: [] as number[], rss: [] as number[], cpu: [] as number[] }]));
-// References in the same run, same flags: Node 22 doing nothing, and the floor (floor.ts).
+// References in the same run, same flags: Node 22 doing nothing, and the floor (floor.mjs).
 const FLOOR = fileURLToPath(new URL('floor.mjs', import.meta.url));
-const REGISTER_WIDTH: Record<string, number> = { float32: 2, int32: 2, uint32: 2, float64: 4, int64: 4 };
 const floorTags = join(dir, 'floor-tags.json');
-writeFileSync(floorTags, JSON.stringify(benchTags(TAGS).map((t) => ({ name: t.name, area: t.area, address: t.address, width: REGISTER_WIDTH[t.type] ?? 1 }))));
+writeFileSync(floorTags, JSON.stringify(benchTags(TAGS).map((t) => ({ name: t.name, area: t.area, address: t.address, width: registerCount(t as RegisterFormat) }))));
 const idleRss: number[] = [];
 const floor = { first: [] as number[], rss: [] as number[], cpu: [] as number[] };
 let tarBytes = 0;

@@ -11,6 +11,7 @@ import { ENGINE_KINDS, kindRegistry } from '../../src/engine/nodes/index.ts';
 import { PipelineRun } from '../../src/engine/runtime.ts';
 import { deviceFile } from '../../src/shared/model/device.ts';
 import { pipelineFile, type PipelineFile } from '../../src/shared/model/pipeline.ts';
+import { mqttScalePipeline, mqttScaleTag } from '../lib/mqtt-scale-pipeline.ts';
 
 const [url, inTopic, outTopic, qosArg] = process.argv.slice(2) as [string, string, string, string];
 const qos = Number(qosArg);
@@ -23,22 +24,14 @@ const device = deviceFile.parse({
   url,
   protocolVersion: 5,
   clientId: `bench-plantbench-${process.pid}`,
-  tags: [{ name: 'v', topic: inTopic, payload: { format: 'json', field: 'value' } }],
+  tags: [mqttScaleTag(inTopic)],
 });
 const pipeline = pipelineFile.parse({
   apiVersion: 'plantbench/v1',
   kind: 'Pipeline',
   id: 'bench',
   name: 'MQTT in → scale → MQTT out',
-  nodes: {
-    in: { type: 'mqtt-source', config: { device: 'broker', tags: ['v'], qos } },
-    scale: { type: 'scale', config: { rawLow: 0, rawHigh: 1, engLow: 0, engHigh: 2 } },
-    out: { type: 'mqtt-sink', config: { device: 'broker', topic: outTopic, qos, payload: { format: 'json' } } },
-  },
-  edges: [
-    { from: 'in', to: 'scale' },
-    { from: 'scale', to: 'out' },
-  ],
+  ...mqttScalePipeline(outTopic, qos),
 }) as PipelineFile;
 const connector = createMqttConnector({ dataDir: join(dir, '.plantbench'), log: () => {} });
 const run = new PipelineRun({

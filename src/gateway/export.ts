@@ -71,19 +71,21 @@ const BUILD_ONLY_PACKAGES = new Set(['node-addon-api']);
  * A package and, recursively, its dependencies, each found the way Node resolves it from the
  * dependent's folder (nested node_modules first, then upwards).
  */
-function runtimePackages(name: string, fromDir: string, found = new Map<string, { name: string; dir: string }>()): { name: string; dir: string }[] {
-  let dir: string | undefined;
-  for (let at = fromDir; ; at = dirname(at)) {
-    if (existsSync(join(at, 'node_modules', name, 'package.json'))) {
-      dir = join(at, 'node_modules', name);
-      break;
+function runtimePackages(name: string, fromDir: string): { name: string; dir: string }[] {
+  const found = new Map<string, { name: string; dir: string }>();
+  const visit = (pkg: string, from: string): void => {
+    let dir = from;
+    while (!existsSync(join(dir, 'node_modules', pkg, 'package.json'))) {
+      if (dirname(dir) === dir) throw new Error(`gateway export: package ${pkg} not found from ${from} (npm install?)`);
+      dir = dirname(dir);
     }
-    if (dirname(at) === at) throw new Error(`gateway export: package ${name} not found from ${fromDir} (npm install?)`);
-  }
-  if (found.has(dir)) return [...found.values()];
-  found.set(dir, { name, dir });
-  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  for (const dep of Object.keys(manifest.dependencies ?? {})) if (!BUILD_ONLY_PACKAGES.has(dep)) runtimePackages(dep, dir, found);
+    dir = join(dir, 'node_modules', pkg);
+    if (found.has(dir)) return;
+    found.set(dir, { name: pkg, dir });
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const dep of Object.keys(manifest.dependencies ?? {})) if (!BUILD_ONLY_PACKAGES.has(dep)) visit(dep, dir);
+  };
+  visit(name, fromDir);
   return [...found.values()];
 }
 

@@ -1,6 +1,6 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const EXAMPLE = new URL('../../flows/bottling-line/', import.meta.url).pathname;
 
@@ -24,4 +24,16 @@ export function copyExample(): { root: string; edit(file: string, change: (text:
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Writes a project into `root`: plantbench.yaml for a project called `name` (unless `files` has
+ * one), then each file (path relative to the root → text), making folders as needed.
+ */
+export function writeProjectFiles(root: string, name: string, files: Record<string, string>): void {
+  const all = { 'plantbench.yaml': `apiVersion: plantbench/v1\nkind: Project\nname: ${name}\nuns: { enterprise: acme, site: s1 }\n`, ...files };
+  for (const [file, text] of Object.entries(all)) {
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    writeFileSync(join(root, file), text);
+  }
 }

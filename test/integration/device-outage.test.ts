@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -14,6 +14,7 @@ import { cleanupAfterEach } from '../helpers/cleanups.ts';
 import { startSim as startModbusSim } from '../helpers/modbus.ts';
 import { cleanupTempDirs, startSim as startOpcuaSim, tempDir } from '../helpers/opcua.ts';
 import { metricValue, parsePrometheusText } from '../helpers/prometheus.ts';
+import { writeProjectFiles } from '../helpers/project.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 
 // Issue 7: "the Modbus or OPC UA server goes down for 30 s. Quality is bad during the outage,
@@ -48,12 +49,8 @@ const OPCUA_VARIABLES = [{ path: 'L/Count', dataType: 'Int32', signal: { kind: '
 function project(modbus: { host: string; port: number }, opcuaEndpoint: string): string {
   const root = mkdtempSync(join(tmpdir(), 'plantbench-outage-'));
   cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, 'devices'));
-  mkdirSync(join(root, 'pipelines'));
-  writeFileSync(join(root, 'plantbench.yaml'), 'apiVersion: plantbench/v1\nkind: Project\nname: Outage\nuns: { enterprise: acme, site: s1 }\n');
-  writeFileSync(
-    join(root, 'devices', 'filler.yaml'),
-    `apiVersion: plantbench/v1
+  writeProjectFiles(root, 'Outage', {
+    'devices/filler.yaml': `apiVersion: plantbench/v1
 kind: Device
 id: filler
 name: Filler
@@ -67,10 +64,7 @@ pollGroups:
 tags:
   - { name: count, area: holding, address: 0, type: uint32, pollGroup: fast }
 `,
-  );
-  writeFileSync(
-    join(root, 'devices', 'capper.yaml'),
-    `apiVersion: plantbench/v1
+    'devices/capper.yaml': `apiVersion: plantbench/v1
 kind: Device
 id: capper
 name: Capper
@@ -83,10 +77,7 @@ samplingIntervalMs: 100
 tags:
   - { name: count, nodeId: ns=1;s=L.Count }
 `,
-  );
-  writeFileSync(
-    join(root, 'pipelines', 'line.yaml'),
-    `apiVersion: plantbench/v1
+    'pipelines/line.yaml': `apiVersion: plantbench/v1
 kind: Pipeline
 id: line
 name: Both devices
@@ -100,7 +91,7 @@ edges:
   - { from: capper, to: changes }
   - { from: changes, to: out }
 `,
-  );
+  });
   return root;
 }
 

@@ -11,6 +11,7 @@ import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSim } from '../helpers/modbus.ts';
 import { passwordConfig, startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
+import { writeProjectFiles } from '../helpers/project.ts';
 import { startPymodbus } from '../helpers/pymodbus.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -46,24 +47,18 @@ afterEach(async () => {
   }
 });
 
-function writeProject(root: string): void {
-  mkdirSync(join(root, 'devices'), { recursive: true });
-  mkdirSync(join(root, 'pipelines'), { recursive: true });
-  writeFileSync(join(root, 'plantbench.yaml'), 'apiVersion: plantbench/v1\nkind: Project\nname: gateway test\nuns: { enterprise: acme, site: s1 }\n');
-  writeFileSync(
-    join(root, 'devices/broker.yaml'),
-    `apiVersion: plantbench/v1\nkind: Device\nid: broker\nprotocol: mqtt\nurl: ${broker.url}\nprotocolVersion: 5\nusername: ${USER}\npassword: \${secret:MQTT_PASSWORD}\n`,
-  );
-  // A device the exported pipeline does not use: it must stay out of the bundle.
-  writeFileSync(join(root, 'devices/other.yaml'), `apiVersion: plantbench/v1\nkind: Device\nid: other\nprotocol: mqtt\nurl: mqtt://${HOST}:1\npassword: \${env:OTHER_KEY}\n`);
-  writeFileSync(
-    join(root, 'pipelines/line.yaml'),
-    'apiVersion: plantbench/v1\nkind: Pipeline\nid: line\nname: line\nnodes:\n  src:\n    type: signal\n    config: { path: tank/level, intervalMs: 50, shape: { kind: ramp } }\n  pub:\n    type: mqtt-sink\n    config: { device: broker, topic: "gw/{path}", qos: 1 }\nedges:\n  - { from: src, to: pub }\n',
-  );
-  writeFileSync(
-    join(root, 'pipelines/unused.yaml'),
-    'apiVersion: plantbench/v1\nkind: Pipeline\nid: unused\nname: unused\nnodes:\n  src:\n    type: signal\n    config: { path: x, intervalMs: 1000, shape: { kind: ramp } }\n  pub:\n    type: mqtt-sink\n    config: { device: other, topic: "x/{path}" }\nedges:\n  - { from: src, to: pub }\n',
-  );
+/** The test project, plus `extra` files (path → YAML). */
+function writeProject(root: string, extra: Record<string, string> = {}): void {
+  writeProjectFiles(root, 'gateway test', {
+    'devices/broker.yaml': `apiVersion: plantbench/v1\nkind: Device\nid: broker\nprotocol: mqtt\nurl: ${broker.url}\nprotocolVersion: 5\nusername: ${USER}\npassword: \${secret:MQTT_PASSWORD}\n`,
+    // A device the exported pipeline does not use: it must stay out of the bundle.
+    'devices/other.yaml': `apiVersion: plantbench/v1\nkind: Device\nid: other\nprotocol: mqtt\nurl: mqtt://${HOST}:1\npassword: \${env:OTHER_KEY}\n`,
+    'pipelines/line.yaml':
+      'apiVersion: plantbench/v1\nkind: Pipeline\nid: line\nname: line\nnodes:\n  src:\n    type: signal\n    config: { path: tank/level, intervalMs: 50, shape: { kind: ramp } }\n  pub:\n    type: mqtt-sink\n    config: { device: broker, topic: "gw/{path}", qos: 1 }\nedges:\n  - { from: src, to: pub }\n',
+    'pipelines/unused.yaml':
+      'apiVersion: plantbench/v1\nkind: Pipeline\nid: unused\nname: unused\nnodes:\n  src:\n    type: signal\n    config: { path: x, intervalMs: 1000, shape: { kind: ramp } }\n  pub:\n    type: mqtt-sink\n    config: { device: other, topic: "x/{path}" }\nedges:\n  - { from: src, to: pub }\n',
+    ...extra,
+  });
 }
 
 function plantbench(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -72,9 +67,9 @@ function plantbench(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Exports the project and copies only the bundle to a fresh folder; returns the copy. */
-function exportAndCopy(name: string, write: (root: string) => void = writeProject, pipeline = 'line'): string {
+function exportAndCopy(name: string, extra: Record<string, string> = {}, pipeline = 'line'): string {
   const project = join(work, `${name}-project`);
-  write(project);
+  writeProject(project, extra);
   const out = join(work, `${name}-export`);
   // The secret values are in the environment of the export too: they must still not be written.
   const r = plantbench(['export', project, '--pipeline', pipeline, '--out', out], { PLANTBENCH_SECRET_MQTT_PASSWORD: PASSWORD, OTHER_KEY: API_KEY });
@@ -204,16 +199,10 @@ describe('gateway export', () => {
     try {
       const dir = exportAndCopy(
         'writes',
-        (root) => {
-          writeProject(root);
-          writeFileSync(
-            join(root, 'devices/plc.yaml'),
-            `apiVersion: plantbench/v1\nkind: Device\nid: plc\nprotocol: modbus\ntransport: { kind: tcp, host: ${HOST}, port: ${sim.port} }\ntags:\n  - { name: setpoint, area: holding, address: 0, type: uint16, writable: true }\n`,
-          );
-          writeFileSync(
-            join(root, 'pipelines/write.yaml'),
+        {
+          'devices/plc.yaml': `apiVersion: plantbench/v1\nkind: Device\nid: plc\nprotocol: modbus\ntransport: { kind: tcp, host: ${HOST}, port: ${sim.port} }\ntags:\n  - { name: setpoint, area: holding, address: 0, type: uint16, writable: true }\n`,
+          'pipelines/write.yaml':
             'apiVersion: plantbench/v1\nkind: Pipeline\nid: write\nname: write\nnodes:\n  src:\n    type: signal\n    config: { path: sp, intervalMs: 100, shape: { kind: counter, start: 100, everyMs: 100 } }\n  set:\n    type: modbus-sink\n    config: { device: plc, tag: setpoint }\nedges:\n  - { from: src, to: set }\n',
-          );
         },
         'write',
       );
@@ -255,17 +244,11 @@ describe('gateway export', () => {
       const { pty } = JSON.parse(server.ready) as { pty: string };
       const dir = exportAndCopy(
         'rtu',
-        (root) => {
-          writeProject(root);
+        {
           // Holding 40000-40001 hold 123.456 as float32 CDAB (pymodbus_server.py).
-          writeFileSync(
-            join(root, 'devices/rtu.yaml'),
-            `apiVersion: plantbench/v1\nkind: Device\nid: rtu\nprotocol: modbus\ntransport: { kind: rtu, path: ${pty}, baudRate: 9600, parity: none, dataBits: 8, stopBits: 1 }\nunitId: 1\ntags:\n  - { name: level, area: holding, address: 40000, type: float32, order: CDAB }\n`,
-          );
-          writeFileSync(
-            join(root, 'pipelines/rtu.yaml'),
+          'devices/rtu.yaml': `apiVersion: plantbench/v1\nkind: Device\nid: rtu\nprotocol: modbus\ntransport: { kind: rtu, path: ${pty}, baudRate: 9600, parity: none, dataBits: 8, stopBits: 1 }\nunitId: 1\ntags:\n  - { name: level, area: holding, address: 40000, type: float32, order: CDAB }\n`,
+          'pipelines/rtu.yaml':
             'apiVersion: plantbench/v1\nkind: Pipeline\nid: rtu\nname: rtu\nnodes:\n  src:\n    type: modbus-source\n    config: { device: rtu }\n  pub:\n    type: mqtt-sink\n    config: { device: broker, topic: "rtu/{path}", qos: 1, payload: { format: value } }\nedges:\n  - { from: src, to: pub }\n',
-          );
         },
         'rtu',
       );

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -9,6 +9,7 @@ import { startProjectSession, type ProjectSession } from '../../src/host/project
 import { cleanupAfterEach } from '../helpers/cleanups.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { metricValue, parsePrometheusText } from '../helpers/prometheus.ts';
+import { writeProjectFiles } from '../helpers/project.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // A real pipeline (MQTT in → scale → MQTT out) against Debian's mosquitto on 127.0.0.181, started
@@ -21,12 +22,8 @@ const cleanups = cleanupAfterEach();
 function project(brokerUrl: string): string {
   const root = mkdtempSync(join(tmpdir(), 'plantbench-health-'));
   cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, 'devices'));
-  mkdirSync(join(root, 'pipelines'));
-  writeFileSync(join(root, 'plantbench.yaml'), 'apiVersion: plantbench/v1\nkind: Project\nname: Health\nuns: { enterprise: acme, site: s1 }\n');
-  writeFileSync(
-    join(root, 'devices', 'broker.yaml'),
-    `apiVersion: plantbench/v1
+  writeProjectFiles(root, 'Health', {
+    'devices/broker.yaml': `apiVersion: plantbench/v1
 kind: Device
 id: broker
 name: Broker
@@ -36,10 +33,7 @@ protocolVersion: 5
 tags:
   - { name: temp, topic: plant/in/temp, payload: { format: json, field: v } }
 `,
-  );
-  writeFileSync(
-    join(root, 'pipelines', 'p.yaml'),
-    `apiVersion: plantbench/v1
+    'pipelines/p.yaml': `apiVersion: plantbench/v1
 kind: Pipeline
 id: p
 name: Temperature in °F
@@ -51,7 +45,7 @@ edges:
   - { from: src, to: f }
   - { from: f, to: out }
 `,
-  );
+  });
   return root;
 }
 

@@ -7,7 +7,7 @@
 //   the samples' own timestamps; live data after it does not.
 // The subscriber keeps a persistent session on a persisting broker, so what the broker accepted
 // reaches it across the restart: any gap is Plantbench's.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -22,6 +22,7 @@ import { startLiveRun } from '../helpers/live-run.ts';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { mqttDevice } from '../helpers/mqtt.ts';
 import { startPlantbench } from '../helpers/plantbench-process.ts';
+import { writeProjectFiles } from '../helpers/project.ts';
 import { sleep, waitFor } from '../helpers/wait.ts';
 
 const cleanups = cleanupAfterEach();
@@ -164,17 +165,13 @@ describe('store-and-forward (mqtt-sink, mosquitto)', () => {
     const broker = await persistingMosquitto('127.0.0.161');
     const sub = await subscriber(broker.url, 'crash/#');
     const root = tempDir('plantbench-saf-project-');
-    mkdirSync(join(root, 'devices'));
-    mkdirSync(join(root, 'pipelines'));
-    writeFileSync(join(root, 'plantbench.yaml'), 'apiVersion: plantbench/v1\nkind: Project\nname: Crash test\nuns: { enterprise: acme, site: test }\n');
-    writeFileSync(join(root, 'devices/broker.yaml'), `apiVersion: plantbench/v1\nkind: Device\nid: broker\nname: Broker\nprotocol: mqtt\nurl: ${broker.url}\nprotocolVersion: 4\n`);
     // Three 1 ms signals: about 3k samples/s into one sink, QoS 1, JSON with the sample's ts.
     const signals = [0, 1, 2].map((i) => `  s${i}:\n    type: signal\n    config: { path: crash/c${i}, intervalMs: 1, shape: { kind: sine } }\n`).join('');
     const edges = [0, 1, 2].map((i) => `  - { from: s${i}, to: out }\n`).join('');
-    writeFileSync(
-      join(root, 'pipelines/feed.yaml'),
-      `apiVersion: plantbench/v1\nkind: Pipeline\nid: feed\nname: Feed\nnodes:\n${signals}  out:\n    type: mqtt-sink\n    config: { device: broker, topic: "{path}", qos: 1, payload: { format: json } }\nedges:\n${edges}`,
-    );
+    writeProjectFiles(root, 'Crash test', {
+      'devices/broker.yaml': `apiVersion: plantbench/v1\nkind: Device\nid: broker\nname: Broker\nprotocol: mqtt\nurl: ${broker.url}\nprotocolVersion: 4\n`,
+      'pipelines/feed.yaml': `apiVersion: plantbench/v1\nkind: Pipeline\nid: feed\nname: Feed\nnodes:\n${signals}  out:\n    type: mqtt-sink\n    config: { device: broker, topic: "{path}", qos: 1, payload: { format: json } }\nedges:\n${edges}`,
+    });
     const start = () => startPlantbench(['run', root, '--json'], { ready: (line) => line.includes('"message":"started"') });
 
     const first = await start();

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExportHandlers } from '../../../src/host/services/export.ts';
 import { exportMethods, exportPlan } from '../../../src/shared/rpc/methods/export.ts';
+import { writeProjectFiles } from '../../helpers/project.ts';
 
 // export.plan / export.write as the Export dialog calls them: the archive goes into
 // .plantbench/exports/ under a name the host picks; problems come back located, nothing written.
@@ -16,14 +17,11 @@ afterEach(() => {
 function project(): string {
   const root = join(mkdtempSync(join(tmpdir(), 'plantbench-export-svc-')), 'Line 1');
   dirs.push(join(root, '..'));
-  mkdirSync(join(root, 'devices'), { recursive: true });
-  mkdirSync(join(root, 'pipelines'));
-  writeFileSync(join(root, 'plantbench.yaml'), 'apiVersion: plantbench/v1\nkind: Project\nname: Export\nuns: { enterprise: acme, site: s1 }\n');
-  writeFileSync(join(root, 'devices', 'broker.yaml'), 'apiVersion: plantbench/v1\nkind: Device\nid: broker\nprotocol: mqtt\nurl: mqtt://127.0.0.189:1883\npassword: ${secret:BROKER_PW}\n');
-  writeFileSync(
-    join(root, 'pipelines', 'p.yaml'),
-    'apiVersion: plantbench/v1\nkind: Pipeline\nid: p\nname: p\nnodes:\n  src: { type: signal, config: { path: x, shape: { kind: ramp } } }\n  pub: { type: mqtt-sink, config: { device: broker } }\nedges:\n  - { from: src, to: pub }\n',
-  );
+  writeProjectFiles(root, 'Export', {
+    'devices/broker.yaml': 'apiVersion: plantbench/v1\nkind: Device\nid: broker\nprotocol: mqtt\nurl: mqtt://127.0.0.189:1883\npassword: ${secret:BROKER_PW}\n',
+    'pipelines/p.yaml':
+      'apiVersion: plantbench/v1\nkind: Pipeline\nid: p\nname: p\nnodes:\n  src: { type: signal, config: { path: x, shape: { kind: ramp } } }\n  pub: { type: mqtt-sink, config: { device: broker } }\nedges:\n  - { from: src, to: pub }\n',
+  });
   return root;
 }
 

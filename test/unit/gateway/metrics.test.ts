@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { Exposition, prometheusText } from '../../../src/gateway/metrics.ts';
 import { ProjectRunner } from '../../../src/host/project-runner.ts';
 import { loadProject } from '../../../src/store/project.ts';
 import { metricValue, parsePrometheusText } from '../../helpers/prometheus.ts';
+import { writeProjectFiles } from '../../helpers/project.ts';
 
 // The Prometheus text of a real ProjectRunner (a project folder on disk, the engine's kinds), read
 // back with a strict parser: names, labels (escaped), values and types; and readiness.
@@ -22,11 +23,8 @@ afterEach(() => {
 function project(): string {
   const root = mkdtempSync(join(tmpdir(), 'plantbench-metrics-'));
   dirs.push(root);
-  mkdirSync(join(root, 'pipelines'));
-  writeFileSync(join(root, 'plantbench.yaml'), 'apiVersion: plantbench/v1\nkind: Project\nname: Metrics\nuns: { enterprise: acme, site: s1 }\n');
-  writeFileSync(
-    join(root, 'pipelines', 'p1.yaml'),
-    `apiVersion: plantbench/v1
+  writeProjectFiles(root, 'Metrics', {
+    'pipelines/p1.yaml': `apiVersion: plantbench/v1
 kind: Pipeline
 id: p1
 name: One
@@ -38,7 +36,7 @@ edges:
   - { from: src, to: s }
   - { from: s, to: out }
 `,
-  );
+  });
   return root;
 }
 
